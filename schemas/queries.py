@@ -1,0 +1,37 @@
+"""Search-query events (topic `search-queries`, keyed by request_id).
+
+A query names its candidates; the worker ranks exactly those. Candidate ids are unique and bounded
+(1 to `MAX_CANDIDATES`); `top_k` cuts the ranked list, never the unscored list.
+"""
+
+from collections import Counter
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from schemas import limits
+from schemas.postings import JobId
+
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_ID_CHARS, pattern=r"\S")]
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+    request_id: RequestId
+    query: Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_QUERY_CHARS, pattern=r"\S")]
+    candidate_job_ids: Annotated[list[JobId], Field(min_length=1, max_length=limits.MAX_CANDIDATES)]
+    top_k: Annotated[int, Field(ge=1)] | None = None
+
+    @field_validator("candidate_job_ids")
+    @classmethod
+    def _unique(cls, ids: list[str]) -> list[str]:
+        repeated = sorted(job_id for job_id, n in Counter(ids).items() if n > 1)
+        if repeated:
+            raise ValueError(f"candidate_job_ids must be unique; repeated: {repeated[:5]}")
+        return ids
+
+
+def parse_search_query(raw: bytes | str) -> SearchQuery:
+    """Validate one wire message; raises pydantic.ValidationError on any violation."""
+    return SearchQuery.model_validate_json(raw, strict=True)
