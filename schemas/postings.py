@@ -53,9 +53,9 @@ class JobPostingDelete(_Event):
 
 
 def _op(value: Any) -> str:
-    """The union's tag: `op`, defaulting to "upsert" as the contract says."""
+    """The union's tag: `op`, defaulting to "upsert" as the contract says; other values fail as tags."""
     op = value.get("op", "upsert") if isinstance(value, dict) else getattr(value, "op", "upsert")
-    return op if op in ("upsert", "delete") else "upsert"
+    return op if isinstance(op, str) else repr(op)
 
 
 PostingEvent = Annotated[

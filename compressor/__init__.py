@@ -1,0 +1,23 @@
+"""Context compression: a posting becomes a short context, stored in Redis with its token ids.
+
+    compress(posting) -> str
+
+Takes the scoring model's tokenizer as an `encode` function, never imports `slm`.
+"""
+
+from compressor.extractive import DEFAULT_BUDGET_TOKENS, Encode, ExtractiveCompressor
+from compressor.store import Context, ContextEntry, ContextStore, content_hash
+from schemas import JobPosting
+
+_DEFAULT = ExtractiveCompressor()
+
+
+def compress(posting: JobPosting, encode: Encode | None = None,
+             budget_tokens: int = DEFAULT_BUDGET_TOKENS) -> str:
+    """The default (extractive) context of one posting."""
+    compressor = _DEFAULT if budget_tokens == DEFAULT_BUDGET_TOKENS else ExtractiveCompressor(budget_tokens)
+    return compressor.compress(posting, encode)
+
+
+__all__ = ["Context", "ContextEntry", "ContextStore", "Encode", "ExtractiveCompressor", "compress",
+           "content_hash"]

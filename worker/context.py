@@ -1,0 +1,65 @@
+"""Context: a batch of posting events becomes compressed contexts in the store (or deletions).
+
+Within a batch the last event per job wins (Kafka keys by job_id, so they arrive in order). An
+upsert whose content hash matches the stored one costs no compression. The store ignores upserts
+older than what it holds. A posting's message is finished once its outcome is in Redis.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from compressor import ContextEntry, ContextStore, content_hash
+from schemas import JobPosting, JobPostingDelete
+from worker.batch import Batch
+from worker.commit import OffsetTracker
+from worker.publish import Publisher, Source
+from worker.telemetry import Metrics
+
+Encode = Callable[[Sequence[str]], list[list[int]]]
+CompressMany = Callable[[Sequence[JobPosting]], list[str]]
+
+
+@dataclass(frozen=True)
+class PendingPosting:
+    source: Source
+    event: JobPosting | JobPostingDelete
+
+
+class ContextWriter:
+    def __init__(self, compress_many: CompressMany, encode: Encode, store: ContextStore,
+                 publisher: Publisher, tracker: OffsetTracker, metrics: Metrics) -> None:
+        self.compress_many = compress_many
+        self.encode = encode
+        self.store = store
+        self.publisher = publisher
+        self.tracker = tracker
+        self.metrics = metrics
+
+    def handle(self, batch: Batch[PendingPosting]) -> None:
+        latest = {p.event.job_id: p.event for p in batch.items}
+        deletes = [job_id for job_id, e in latest.items() if isinstance(e, JobPostingDelete)]
+        self.store.delete_many(deletes)
+        self.metrics.contexts.add(len(deletes), {"outcome": "deleted"})
+        self._upsert([e for e in latest.values() if isinstance(e, JobPosting)])
+        for pending in batch.items:
+            src = pending.source
+            self.tracker.finish(src.topic, src.partition, src.offset)
+
+    def _upsert(self, postings: list[JobPosting]) -> None:
+        hashes = [content_hash(p) for p in postings]
+        stored = self.store.stored_hashes([p.job_id for p in postings])
+        changed = [(p, h) for p, h, s in zip(postings, hashes, stored, strict=True) if h != s]
+        self.metrics.contexts.add(len(postings) - len(changed), {"outcome": "unchanged"})
+        if not changed:
+            return
+        texts = self.compress_many([p for p, _ in changed])
+        entries = [
+            ContextEntry(p.job_id, text, ids, h, p.updated_at)
+            for (p, h), text, ids in zip(changed, texts, self.encode(texts), strict=True)
+        ]
+        written = self.store.put_many(entries)
+        self.metrics.contexts.add(sum(written), {"outcome": "written"})
+        self.metrics.contexts.add(len(written) - sum(written), {"outcome": "stale"})
+
+    def fail(self, pending: PendingPosting, exc: Exception) -> None:
+        self.publisher.dead_letter(pending.source, "processing_failed", f"{type(exc).__name__}: {exc}")

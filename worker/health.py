@@ -1,0 +1,48 @@
+"""Health and metrics over HTTP: /healthz (the loop is alive), /readyz (able to serve), /metrics.
+
+Liveness fails when the loop thread has not polled for `STALL_S` (a wedged process should be
+restarted); readiness fails while a stage is retrying a dependency (Redis away) or before the
+consumer has partitions, so a load balancer or an autoscaler can tell. Plain stdlib server thread.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Longer than any single poll+dispatch cycle, including a rebalance drain.
+STALL_S = 60.0
+
+
+class HealthServer:
+    def __init__(self, host: str, port: int, heartbeat: Callable[[], float], ready: Callable[[], bool],
+                 metrics: Callable[[], bytes]) -> None:
+        routes = {
+            "/healthz": lambda: (time.monotonic() - heartbeat() < STALL_S, b"ok\n", "text/plain"),
+            "/readyz": lambda: (ready(), b"ready\n", "text/plain"),
+            "/metrics": lambda: (True, metrics(), "text/plain; version=0.0.4"),
+        }
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+                route = routes.get(self.path.split("?")[0])
+                ok, body, ctype = route() if route else (False, b"not found\n", "text/plain")
+                self.send_response(200 if ok else (404 if route is None else 503))
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:  # scrapes are not worth a log line
+                pass
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, name="health", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

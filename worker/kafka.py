@@ -1,0 +1,70 @@
+"""The one Kafka wrapper: client configs built from Settings, plus topic creation.
+
+Every client gets `bootstrap.servers` and the pass-through options (security.protocol, sasl.*,
+ssl.*, ...). Consumers never auto-commit: offsets are committed by `worker.commit` only after a
+message's outcome is delivered. Producers are idempotent with acks=all.
+"""
+
+from collections.abc import Callable
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from worker.settings import Settings
+
+RebalanceCallback = Callable[[Consumer, list[TopicPartition]], None]
+
+# Producer batching: a few ms of linger groups a batch's results into one request per partition.
+PRODUCER_LINGER_MS = 5
+
+
+def client_config(settings: Settings) -> dict[str, str | int | bool]:
+    options = {key: secret.get_secret_value() for key, secret in settings.kafka_options.items()}
+    return {"bootstrap.servers": settings.kafka_bootstrap_servers, **options}
+
+
+def make_consumer(settings: Settings, topics: list[str], on_assign: RebalanceCallback,
+                  on_revoke: RebalanceCallback) -> Consumer:
+    consumer = Consumer({
+        **client_config(settings),
+        "group.id": settings.group_id,
+        "client.id": settings.worker_id,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": settings.session_timeout_ms,
+        # Bounded prefetch: backpressure pauses partitions, and little should sit in librdkafka.
+        "queued.max.messages.kbytes": 16384,
+    })
+    consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+    return consumer
+
+
+def make_producer(settings: Settings) -> Producer:
+    return Producer({
+        **client_config(settings),
+        "client.id": settings.worker_id,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": PRODUCER_LINGER_MS,
+    })
+
+
+def make_admin(settings: Settings) -> AdminClient:
+    return AdminClient(client_config(settings))
+
+
+def all_topics(settings: Settings) -> list[str]:
+    return [settings.topic_postings, settings.topic_queries, settings.topic_results, settings.topic_dlq]
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 10.0) -> list[str]:
+    """Create the four topics where missing; return the names created."""
+    admin = make_admin(settings)
+    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    missing = [t for t in all_topics(settings) if t not in existing]
+    if not missing:
+        return []
+    futures = admin.create_topics([NewTopic(t, settings.topic_partitions, 1) for t in missing])
+    for future in futures.values():
+        future.result(timeout_s)
+    return missing

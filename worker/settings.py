@@ -1,0 +1,75 @@
+"""The one settings object: every knob of the service, read from `RANKSTREAM_*` environment variables.
+
+Frozen and passed down; no other module reads the environment. Secrets (Kafka SASL passwords, a
+Redis URL with credentials) are SecretStr, so they never show in logs or reprs.
+Kafka client options beyond the basics (security.protocol, sasl.*, ssl.*, ...) pass through as JSON:
+    RANKSTREAM_KAFKA_OPTIONS='{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", ...}'
+"""
+
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["postings", "queries", "all"]
+
+
+def _default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RANKSTREAM_", frozen=True, extra="ignore")
+
+    # Where models, downloads, pids and logs live (generated, never committed).
+    home: Path = Path(".rankstream")
+
+    # --- Kafka ---
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_options: dict[str, SecretStr] = Field(default_factory=dict)
+    group_id: str = "rankstream"
+    topic_postings: str = "job-postings"
+    topic_queries: str = "search-queries"
+    topic_results: str = "ranked-results"
+    topic_dlq: str = "rankstream-dlq"
+    topic_partitions: int = Field(4, ge=1)  # used when `rankstream dev up` creates the topics
+    # A failed member is noticed within this; ~6 s keeps group joins fast on small brokers.
+    session_timeout_ms: int = 6000
+    consume_batch: int = Field(64, ge=1)  # messages taken per poll
+
+    # --- Redis ---
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_ssl_ca_certs: Path | None = None  # with a rediss:// URL
+    context_ttl_seconds: int | None = None  # None: contexts live until deleted
+
+    # --- model ---
+    model_path: Path = Field(default_factory=lambda data: data["home"] / "models" / "default")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "bfloat16", "float32"] = "auto"
+    threads: int | None = None  # torch intra-op threads; None: torch's default (all cores)
+    token_budget: int = Field(4096, ge=64)  # tokens per forward pass
+
+    # --- compressor ---
+    compressor: Literal["extractive", "abstractive"] = "extractive"
+    context_budget_tokens: int = Field(96, ge=16, le=1024)
+
+    # --- flow control ---
+    # Requests waiting for the model before partitions are paused (backpressure).
+    max_inflight_requests: int = Field(256, ge=1)
+    # How long a request may wait for others to share its forward pass.
+    batch_deadline_ms: float = Field(5.0, ge=0)
+    commit_interval_s: float = Field(1.0, gt=0)
+    shutdown_timeout_s: float = Field(30.0, gt=0)
+
+    # --- observability ---
+    http_host: str = "0.0.0.0"
+    http_port: int = 9100  # /healthz, /readyz, /metrics; 0 disables
+    otlp_endpoint: str | None = None  # OTLP/HTTP traces; None: traces stay in-process
+    log_level: str = "INFO"
+    worker_id: str = Field(default_factory=_default_worker_id)
+
+    # --- data (training and evaluation) ---
+    onet_dir: Path = Path("../shared/data/onet")
