@@ -5,9 +5,15 @@ taken from the base GGUF cached under RANKSTREAM_HOME (default `.rankstream/` at
 """
 
 import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -26,3 +32,48 @@ def tiny_model_dir(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     from slm.tiny import build_tiny
 
     return build_tiny(tmp_path_factory.mktemp("tiny-model"), home)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class DevServices:
+    """A broker and a Redis started by `rankstream dev up`, and the environment that points at them."""
+
+    env: dict[str, str]
+    bootstrap: str
+    redis_url: str
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([RANKSTREAM, *args], env=self.env, capture_output=True, text=True,
+                              timeout=timeout, check=True)
+
+
+RANKSTREAM = str(Path(sys.executable).parent / "rankstream")
+
+
+@pytest.fixture(scope="session")
+def dev_services(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Iterator[DevServices]:
+    """Real Tansu and Redis on free ports, for the whole session (started in well under a second)."""
+    run_home = tmp_path_factory.mktemp("rankstream-home")
+    bootstrap = f"127.0.0.1:{free_port()}"
+    redis_url = f"redis://127.0.0.1:{free_port()}/0"
+    env = {**os.environ, "RANKSTREAM_HOME": str(run_home), "RANKSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+           "RANKSTREAM_REDIS_URL": redis_url}
+    services = DevServices(env, bootstrap, redis_url)
+    services.run("dev", "up")
+    yield services
+    services.run("dev", "down")
+
+
+@pytest.fixture()
+def redis_client(dev_services: DevServices) -> Iterator[redis.Redis]:
+    """A client of the session's Redis, flushed before each test."""
+    client = redis.Redis.from_url(dev_services.redis_url)
+    client.flushdb()
+    yield client
+    client.close()

@@ -1,0 +1,50 @@
+"""The context store against a real Redis: round trip, ordering by updated_at, dedupe hashes, deletes."""
+
+from datetime import UTC, datetime, timedelta
+
+import redis
+
+from compressor import ContextEntry, ContextStore
+
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def entry(job_id: str, text: str, at: datetime | None, ids: list[int] | None = None) -> ContextEntry:
+    return ContextEntry(job_id, text, ids or [1, 2, 70000], f"hash-{text}", at)
+
+
+def test_round_trip_keeps_text_and_token_ids(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "extractive@1", "tok-a")
+    assert store.put_many([entry("j1", "python dev", T0, [5, 49151, 2**31])]) == [True]
+    got = store.get_many(["j1", "missing"])
+    assert got[0] is not None and got[0].text == "python dev"
+    assert got[0].token_ids == [5, 49151, 2**31]
+    assert got[1] is None
+
+
+def test_older_update_is_ignored_newer_and_untimed_win(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "extractive@1", "tok-a")
+    store.put_many([entry("j1", "v2", T0)])
+    assert store.put_many([entry("j1", "v1", T0 - timedelta(days=1))]) == [False]
+    assert store.get_many(["j1"])[0].text == "v2"
+    assert store.put_many([entry("j1", "v3", T0 + timedelta(seconds=1))]) == [True]
+    assert store.put_many([entry("j1", "v4", None)]) == [True]
+    assert store.get_many(["j1"])[0].text == "v4"
+
+
+def test_versions_coexist_and_delete_removes(redis_client: redis.Redis) -> None:
+    old = ContextStore(redis_client, "extractive@1", "tok-a")
+    new = ContextStore(redis_client, "extractive@2", "tok-a")
+    old.put_many([entry("j1", "old", T0)])
+    new.put_many([entry("j1", "new", T0)])
+    assert old.get_many(["j1"])[0].text == "old" and new.get_many(["j1"])[0].text == "new"
+    assert new.stored_hashes(["j1", "j2"]) == ["hash-new", None]
+    new.delete_many(["j1"])
+    assert new.get_many(["j1"]) == [None]
+    assert old.get_many(["j1"])[0].text == "old"
+
+
+def test_ttl_applies(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "extractive@1", "tok-a", ttl_seconds=100)
+    store.put_many([entry("j1", "x", T0)])
+    assert 0 < redis_client.ttl(store.key("j1")) <= 100
