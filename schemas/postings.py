@@ -68,4 +68,3 @@ POSTING_EVENT = TypeAdapter(PostingEvent)
 def parse_posting_event(raw: bytes | str) -> JobPosting | JobPostingDelete:
     """Validate one wire message; raises pydantic.ValidationError on any violation."""
     return POSTING_EVENT.validate_json(raw, strict=True)
-

@@ -45,7 +45,7 @@ def build_tiny(out: Path, home: Path, seed: int = 0) -> Path:
         out,
         {
             "name": TINY_NAME,
-            "base_model": "random init (seed %d)" % seed,
+            "base_model": f"random init (seed {seed})",
             "prompt_version": PROMPT_VERSION,
             "label_token_ids": {"yes": pieces.yes_id, "no": pieces.no_id},
             "trained": False,

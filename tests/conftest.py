@@ -49,8 +49,9 @@ class DevServices:
     redis_url: str
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([RANKSTREAM, *args], env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=True)
+        return subprocess.run(
+            [RANKSTREAM, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=True
+        )
 
 
 RANKSTREAM = str(Path(sys.executable).parent / "rankstream")
@@ -62,8 +63,12 @@ def dev_services(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Iterat
     run_home = tmp_path_factory.mktemp("rankstream-home")
     bootstrap = f"127.0.0.1:{free_port()}"
     redis_url = f"redis://127.0.0.1:{free_port()}/0"
-    env = {**os.environ, "RANKSTREAM_HOME": str(run_home), "RANKSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-           "RANKSTREAM_REDIS_URL": redis_url}
+    env = {
+        **os.environ,
+        "RANKSTREAM_HOME": str(run_home),
+        "RANKSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "RANKSTREAM_REDIS_URL": redis_url,
+    }
     services = DevServices(env, bootstrap, redis_url)
     services.run("dev", "up")
     yield services

@@ -1,6 +1,7 @@
 """The `rankstream` command line: thin commands over the packages; settings from RANKSTREAM_* only."""
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -16,7 +17,7 @@ app.add_typer(schemas_app, name="schemas")
 
 
 @app.command()
-def worker(role: Role = typer.Option("all", help="Which topics to consume.")) -> None:
+def worker(role: Annotated[Role, typer.Option(help="Which topics to consume.")] = "all") -> None:
     """Run the worker until SIGTERM (drains, commits, exits 0)."""
     from worker.service import run_worker
 
@@ -67,7 +68,7 @@ def schemas_export(out_dir: Path) -> None:
 
 
 @model_app.command("tiny")
-def model_tiny(out: Path = typer.Option(..., help="Directory to write the model to."), seed: int = 0) -> None:
+def model_tiny(out: Annotated[Path, typer.Option(help="Directory to write the model to.")], seed: int = 0) -> None:
     """A tiny random Llama with the real SmolLM2 tokenizer, for tests (seconds)."""
     from slm.tiny import build_tiny
 

@@ -26,8 +26,15 @@ class PendingPosting:
 
 
 class ContextWriter:
-    def __init__(self, compress_many: CompressMany, encode: Encode, store: ContextStore,
-                 publisher: Publisher, tracker: OffsetTracker, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        compress_many: CompressMany,
+        encode: Encode,
+        store: ContextStore,
+        publisher: Publisher,
+        tracker: OffsetTracker,
+        metrics: Metrics,
+    ) -> None:
         self.compress_many = compress_many
         self.encode = encode
         self.store = store

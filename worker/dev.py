@@ -51,13 +51,34 @@ def tansu_binary() -> Path:
 def services(settings: Settings) -> list[Service]:
     host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
     url = f"tcp://{host}:{port}"
-    broker = Service("broker", [str(tansu_binary()), "broker", "--listener-url", url,
-                                "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
-                     host, int(port))
+    broker = Service(
+        "broker",
+        [
+            str(tansu_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        host,
+        int(port),
+    )
     redis_url = urlparse(settings.redis_url.get_secret_value())
     redis_server = shutil.which("redis-server") or "redis-server"
-    command = [redis_server, "--port", str(redis_url.port or 6379), "--bind", redis_url.hostname or "127.0.0.1",
-               "--save", "", "--appendonly", "no"]
+    command = [
+        redis_server,
+        "--port",
+        str(redis_url.port or 6379),
+        "--bind",
+        redis_url.hostname or "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
     if redis_url.password:
         command += ["--requirepass", redis_url.password]
     return [broker, Service("redis", command, redis_url.hostname or "127.0.0.1", redis_url.port or 6379)]

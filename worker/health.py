@@ -15,8 +15,14 @@ STALL_S = 60.0
 
 
 class HealthServer:
-    def __init__(self, host: str, port: int, heartbeat: Callable[[], float], ready: Callable[[], bool],
-                 metrics: Callable[[], bytes]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        heartbeat: Callable[[], float],
+        ready: Callable[[], bool],
+        metrics: Callable[[], bytes],
+    ) -> None:
         routes = {
             "/healthz": lambda: (time.monotonic() - heartbeat() < STALL_S, b"ok\n", "text/plain"),
             "/readyz": lambda: (ready(), b"ready\n", "text/plain"),

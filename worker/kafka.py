@@ -23,30 +23,35 @@ def client_config(settings: Settings) -> dict[str, str | int | bool]:
     return {"bootstrap.servers": settings.kafka_bootstrap_servers, **options}
 
 
-def make_consumer(settings: Settings, topics: list[str], on_assign: RebalanceCallback,
-                  on_revoke: RebalanceCallback) -> Consumer:
-    consumer = Consumer({
-        **client_config(settings),
-        "group.id": settings.group_id,
-        "client.id": settings.worker_id,
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-        "session.timeout.ms": settings.session_timeout_ms,
-        # Bounded prefetch: backpressure pauses partitions, and little should sit in librdkafka.
-        "queued.max.messages.kbytes": 16384,
-    })
+def make_consumer(
+    settings: Settings, topics: list[str], on_assign: RebalanceCallback, on_revoke: RebalanceCallback
+) -> Consumer:
+    consumer = Consumer(
+        {
+            **client_config(settings),
+            "group.id": settings.group_id,
+            "client.id": settings.worker_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": settings.session_timeout_ms,
+            # Bounded prefetch: backpressure pauses partitions, and little should sit in librdkafka.
+            "queued.max.messages.kbytes": 16384,
+        }
+    )
     consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
     return consumer
 
 
 def make_producer(settings: Settings) -> Producer:
-    return Producer({
-        **client_config(settings),
-        "client.id": settings.worker_id,
-        "enable.idempotence": True,
-        "acks": "all",
-        "linger.ms": PRODUCER_LINGER_MS,
-    })
+    return Producer(
+        {
+            **client_config(settings),
+            "client.id": settings.worker_id,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": PRODUCER_LINGER_MS,
+        }
+    )
 
 
 def make_admin(settings: Settings) -> AdminClient:

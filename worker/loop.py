@@ -39,8 +39,14 @@ class Route:
 
 
 class ConsumeLoop:
-    def __init__(self, settings: Settings, routes: dict[str, Route], publisher: Publisher,
-                 tracker: OffsetTracker, telemetry: Telemetry) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        routes: dict[str, Route],
+        publisher: Publisher,
+        tracker: OffsetTracker,
+        telemetry: Telemetry,
+    ) -> None:
         self.settings = settings
         self.routes = routes
         self.publisher = publisher
@@ -53,11 +59,15 @@ class ConsumeLoop:
         self._last_commit = 0.0
         self.consumer: Consumer | None = None
         telemetry.gauge("rankstream_in_flight", "Messages consumed and not yet finished", tracker.in_flight)
-        telemetry.gauge("rankstream_paused", "1 while partitions are paused for backpressure",
-                        lambda: float(self.paused))
+        telemetry.gauge(
+            "rankstream_paused", "1 while partitions are paused for backpressure", lambda: float(self.paused)
+        )
         for topic, route in routes.items():
-            telemetry.gauge(f"rankstream_stage_{route.stage.name}_pending", f"Items waiting in stage for {topic}",
-                            route.stage.pending)
+            telemetry.gauge(
+                f"rankstream_stage_{route.stage.name}_pending",
+                f"Items waiting in stage for {topic}",
+                route.stage.pending,
+            )
 
     def run(self) -> int:
         """Consume until stop is requested; returns the process exit code."""
@@ -138,5 +148,6 @@ class ConsumeLoop:
         log.info("revoking %s: draining in-flight work", [f"{p.topic}[{p.partition}]" for p in partitions])
         self._drain()
         self.tracker.forget(partitions)
-        self.assignment = [p for p in self.assignment if (p.topic, p.partition) not in
-                           {(r.topic, r.partition) for r in partitions}]
+        self.assignment = [
+            p for p in self.assignment if (p.topic, p.partition) not in {(r.topic, r.partition) for r in partitions}
+        ]

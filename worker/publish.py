@@ -37,8 +37,9 @@ class Source:
 
     @classmethod
     def of(cls, message: Message) -> "Source":
-        return cls(message.topic(), message.partition(), message.offset(), message.key(), message.value(),
-                   time.monotonic())
+        return cls(
+            message.topic(), message.partition(), message.offset(), message.key(), message.value(), time.monotonic()
+        )
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,15 @@ class _Outgoing:
 
 
 class Publisher:
-    def __init__(self, producer: Producer, tracker: OffsetTracker, metrics: Metrics, results_topic: str,
-                 dlq_topic: str, worker_id: str) -> None:
+    def __init__(
+        self,
+        producer: Producer,
+        tracker: OffsetTracker,
+        metrics: Metrics,
+        results_topic: str,
+        dlq_topic: str,
+        worker_id: str,
+    ) -> None:
         self.producer = producer
         self.tracker = tracker
         self.metrics = metrics
@@ -66,10 +74,22 @@ class Publisher:
         self._produce(_Outgoing(source, self.results_topic, results.request_id.encode(), value, None))
 
     def dead_letter(self, source: Source, reason: DeadLetterReason, error: str) -> None:
-        letter = DeadLetter(reason=reason, error=bounded_error(error), topic=source.topic,
-                            partition=source.partition, offset=source.offset, worker=self.worker_id)
-        log.warning("dead-lettering %s[%d]@%d: %s: %s", source.topic, source.partition, source.offset,
-                    reason, letter.error[:200])
+        letter = DeadLetter(
+            reason=reason,
+            error=bounded_error(error),
+            topic=source.topic,
+            partition=source.partition,
+            offset=source.offset,
+            worker=self.worker_id,
+        )
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s: %s",
+            source.topic,
+            source.partition,
+            source.offset,
+            reason,
+            letter.error[:200],
+        )
         self.metrics.dead_letters.add(1, {"reason": reason, "topic": source.topic})
         self._produce(_Outgoing(source, self.dlq_topic, source.key, source.value, letter.to_headers()))
 
@@ -91,8 +111,13 @@ class Publisher:
     def _produce(self, out: _Outgoing) -> None:
         while True:
             try:
-                self.producer.produce(out.topic, out.value, out.key, headers=out.headers,
-                                      on_delivery=lambda err, msg: self._delivered(err, msg, out))
+                self.producer.produce(
+                    out.topic,
+                    out.value,
+                    out.key,
+                    headers=out.headers,
+                    on_delivery=lambda err, msg: self._delivered(err, msg, out),
+                )
                 return
             except BufferError:
                 self.producer.poll(QUEUE_FULL_WAIT_S)

@@ -30,8 +30,9 @@ class PendingQuery:
 
 
 class QueryScorer:
-    def __init__(self, scorer: Scorer, store: ContextStore, publisher: Publisher, metrics: Metrics,
-                 context_budget_tokens: int) -> None:
+    def __init__(
+        self, scorer: Scorer, store: ContextStore, publisher: Publisher, metrics: Metrics, context_budget_tokens: int
+    ) -> None:
         self.scorer = scorer
         self.store = store
         self.publisher = publisher
@@ -64,8 +65,13 @@ class QueryScorer:
         present = [j for j, c in zip(ids, contexts, strict=True) if c is not None]
         missing = {j: "missing_context" for j, c in zip(ids, contexts, strict=True) if c is None}
         self.metrics.items_scored.add(len(present))
-        results = rank(pending.query, dict(zip(present, request_scores, strict=True)), missing,
-                       self.scorer.name, self.store.compressor_id)
+        results = rank(
+            pending.query,
+            dict(zip(present, request_scores, strict=True)),
+            missing,
+            self.scorer.name,
+            self.store.compressor_id,
+        )
         self.publisher.result(pending.source, results)
 
     def fail(self, pending: PendingQuery, exc: Exception) -> None:

@@ -8,6 +8,7 @@ in-flight work, commits, and the process exits 0.
 import logging
 import signal
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -36,46 +37,86 @@ def redis_client(settings: Settings) -> redis.Redis:
     extra: dict[str, Any] = {}
     if settings.redis_ssl_ca_certs:
         extra["ssl_ca_certs"] = str(settings.redis_ssl_ca_certs)
-    return redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=5.0,
-                                health_check_interval=30, **extra)
+    return redis.Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=5.0, health_check_interval=30, **extra
+    )
 
 
-def build_loop(settings: Settings, role: Role, telemetry: Telemetry) -> ConsumeLoop:
-    tracker = OffsetTracker()
-    publisher = Publisher(make_producer(settings), tracker, telemetry.metrics, settings.topic_results,
-                          settings.topic_dlq, settings.worker_id)
-    scorer = Scorer.load(settings.model_path, settings.device, settings.dtype, settings.threads,
-                         settings.token_budget) if role != "postings" else None
+@dataclass(frozen=True)
+class Parts:
+    """What a worker is made of, built once from settings."""
+
+    scorer: Scorer | None  # None for a postings-only worker: it needs the tokenizer, not the weights
+    encoder: TextEncoder
+    compressor: ExtractiveCompressor
+    store: ContextStore
+
+
+def build_parts(settings: Settings, role: Role) -> Parts:
+    scorer = (
+        Scorer.load(settings.model_path, settings.device, settings.dtype, settings.threads, settings.token_budget)
+        if role != "postings"
+        else None
+    )
     encoder = TextEncoder(scorer.tokenizer) if scorer else TextEncoder.load(settings.model_path)
     compressor = ExtractiveCompressor(settings.context_budget_tokens)
     store = ContextStore(redis_client(settings), compressor.id, encoder.id, settings.context_ttl_seconds)
+    return Parts(scorer, encoder, compressor, store)
+
+
+def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetry) -> ConsumeLoop:
+    """The consume loop with a stage per topic of the role."""
+    tracker = OffsetTracker()
+    publisher = Publisher(
+        make_producer(settings),
+        tracker,
+        telemetry.metrics,
+        settings.topic_results,
+        settings.topic_dlq,
+        settings.worker_id,
+    )
+    deadline_s = settings.batch_deadline_ms / 1e3
     routes: dict[str, Route] = {}
+    compressor, encoder = parts.compressor, parts.encoder
     if role in ("postings", "all"):
-        writer = ContextWriter(lambda ps: compressor.compress_many(ps, encoder.encode), encoder.encode, store,
-                               publisher, tracker, telemetry.metrics)
-        batcher = Batcher[PendingPosting](lambda _: 1, settings.consume_batch, settings.batch_deadline_ms / 1e3)
-        routes[settings.topic_postings] = Route(Validator(parse_posting_event), PendingPosting,
-                                                Stage("postings", batcher, writer.handle, writer.fail))
-    if scorer is not None:
-        query_scorer = QueryScorer(scorer, store, publisher, telemetry.metrics, settings.context_budget_tokens)
-        batcher = Batcher[PendingQuery](query_scorer.cost, settings.token_budget, settings.batch_deadline_ms / 1e3)
+        writer = ContextWriter(
+            lambda ps: compressor.compress_many(ps, encoder.encode),
+            encoder.encode,
+            parts.store,
+            publisher,
+            tracker,
+            telemetry.metrics,
+        )
+        routes[settings.topic_postings] = Route(
+            Validator(parse_posting_event),
+            PendingPosting,
+            Stage("postings", Batcher(lambda _: 1, settings.consume_batch, deadline_s), writer.handle, writer.fail),
+        )
+    if role in ("queries", "all") and parts.scorer is not None:
+        scorer = QueryScorer(parts.scorer, parts.store, publisher, telemetry.metrics, settings.context_budget_tokens)
         routes[settings.topic_queries] = Route(
-            Validator(parse_search_query), lambda src, q: PendingQuery(src, q, time.monotonic()),
-            Stage("queries", batcher, query_scorer.handle, query_scorer.fail))
+            Validator(parse_search_query),
+            lambda src, q: PendingQuery(src, q, time.monotonic()),
+            Stage("queries", Batcher(scorer.cost, settings.token_budget, deadline_s), scorer.handle, scorer.fail),
+        )
     return ConsumeLoop(settings, routes, publisher, tracker, telemetry)
 
 
 def run_worker(settings: Settings, role: Role) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     telemetry = Telemetry(settings)
-    loop = build_loop(settings, role, telemetry)
+    loop = build_loop(settings, role, build_parts(settings, role), telemetry)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: loop.stop_requested.set())
     health = None
     if settings.http_port:
-        health = HealthServer(settings.http_host, settings.http_port, lambda: loop.heartbeat,
-                              lambda: bool(loop.assignment) and all(r.stage.healthy for r in loop.routes.values()),
-                              telemetry.prometheus_text)
+        health = HealthServer(
+            settings.http_host,
+            settings.http_port,
+            lambda: loop.heartbeat,
+            lambda: bool(loop.assignment) and all(r.stage.healthy for r in loop.routes.values()),
+            telemetry.prometheus_text,
+        )
         health.start()
     log.info("worker %s started: role=%s topics=%s", settings.worker_id, role, list(loop.routes))
     try:

@@ -9,7 +9,6 @@ error is isolated: the batch is retried item by item, and the item that still fa
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Generic
 
@@ -26,8 +25,13 @@ IDLE_WAIT_S = 0.1  # how often an idle stage checks for stop
 
 
 class Stage(Generic[Item]):
-    def __init__(self, name: str, batcher: Batcher[Item], handle: Callable[[Batch[Item]], None],
-                 fail: Callable[[Item, Exception], None]) -> None:
+    def __init__(
+        self,
+        name: str,
+        batcher: Batcher[Item],
+        handle: Callable[[Batch[Item]], None],
+        fail: Callable[[Item, Exception], None],
+    ) -> None:
         self.name = name
         self.batcher = batcher
         self.handle = handle
@@ -71,8 +75,7 @@ class Stage(Generic[Item]):
                 log.exception("stage %s: item failed", self.name)
                 self.fail(batch.items[0], exc)
                 return
-            log.warning("stage %s: batch of %d failed (%s); retrying item by item", self.name,
-                        len(batch.items), exc)
+            log.warning("stage %s: batch of %d failed (%s); retrying item by item", self.name, len(batch.items), exc)
             for item in batch.items:
                 self._handle_isolated(Batch([item], self.batcher.cost(item), batch.opened_at))
 

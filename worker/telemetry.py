@@ -45,12 +45,15 @@ class Metrics:
             results=meter.create_counter("rankstream_results", description="Ranked results delivered"),
             contexts=meter.create_counter("rankstream_contexts", description="Posting events by outcome"),
             items_scored=meter.create_counter("rankstream_items_scored", description="Candidates scored"),
-            request_latency=meter.create_histogram("rankstream_request_latency", **seconds,
-                                                   description="Query consumed to result delivered"),
-            queue_wait=meter.create_histogram("rankstream_queue_wait", **seconds,
-                                              description="Query waiting for its batch"),
-            forward_seconds=meter.create_histogram("rankstream_forward", **seconds,
-                                                   description="One scoring engine call"),
+            request_latency=meter.create_histogram(
+                "rankstream_request_latency", **seconds, description="Query consumed to result delivered"
+            ),
+            queue_wait=meter.create_histogram(
+                "rankstream_queue_wait", **seconds, description="Query waiting for its batch"
+            ),
+            forward_seconds=meter.create_histogram(
+                "rankstream_forward", **seconds, description="One scoring engine call"
+            ),
             batch_requests=meter.create_histogram("rankstream_batch_requests", description="Requests per batch"),
             batch_tokens=meter.create_histogram("rankstream_batch_tokens", description="Tokens per batch"),
         )
@@ -64,8 +67,7 @@ class Telemetry:
     def __init__(self, settings: Settings) -> None:
         resource = Resource.create({"service.name": "rankstream", "service.instance.id": settings.worker_id})
         self.registry = CollectorRegistry()
-        self._meters = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)],
-                                     resource=resource)
+        self._meters = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)], resource=resource)
         self.meter = self._meters.get_meter("rankstream")
         self.metrics = Metrics.create(self.meter)
         self._tracers = TracerProvider(resource=resource)

@@ -1,0 +1,41 @@
+# The README's two quick-start commands: `make demo` and `make test`.
+# Each works on a fresh machine: it creates .venv/, installs everything (redis-server from Debian
+# included), starts what it needs and stops what it started.
+
+VENV := .venv
+BIN := $(VENV)/bin
+# torch first, pinned: the CPU build on local disk; an unpinned torch would pull several GB of CUDA.
+TORCH := torch==2.13.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_VERBOSITY := error
+
+.PHONY: demo test install lint bench clean
+
+demo: install
+	$(BIN)/rankstream demo
+
+test: install
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v redis-server >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q redis-server >/dev/null || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q redis-server; }; }
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python -m bench.scorer
+	$(BIN)/python -m bench.compression
+
+clean:
+	-$(BIN)/rankstream dev down
+	rm -rf $(VENV) .rankstream
