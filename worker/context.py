@@ -1,8 +1,9 @@
 """Context: a batch of posting events becomes compressed contexts in the store (or deletions).
 
-Within a batch the last event per job wins (Kafka keys by job_id, so they arrive in order). An
-upsert whose content hash matches the stored one costs no compression. The store ignores upserts
-older than what it holds. A posting's message is finished once its outcome is in Redis.
+Within a batch, one event per job survives, by the store's own rule: the later event wins unless
+both carry `updated_at` and the later one is older (Kafka keys by job_id, so a job's events arrive in
+order). An upsert whose content hash matches the stored one costs no compression. The store ignores
+upserts older than what it holds. A posting's message is finished once its outcome is in Redis.
 """
 
 from collections.abc import Callable, Sequence
@@ -19,10 +20,18 @@ Encode = Callable[[Sequence[str]], list[list[int]]]
 CompressMany = Callable[[Sequence[JobPosting]], list[str]]
 
 
+PostingEvent = JobPosting | JobPostingDelete
+
+
 @dataclass(frozen=True)
 class PendingPosting:
     source: Source
-    event: JobPosting | JobPostingDelete
+    event: PostingEvent
+
+
+def supersedes(held: PostingEvent, later: PostingEvent) -> bool:
+    """True when `held` stays despite the later event: both are timed and the later one is older."""
+    return held.updated_at is not None and later.updated_at is not None and later.updated_at < held.updated_at
 
 
 class ContextWriter:
@@ -43,7 +52,11 @@ class ContextWriter:
         self.metrics = metrics
 
     def handle(self, batch: Batch[PendingPosting]) -> None:
-        latest = {p.event.job_id: p.event for p in batch.items}
+        latest: dict[str, PostingEvent] = {}
+        for pending in batch.items:
+            event, held = pending.event, latest.get(pending.event.job_id)
+            if held is None or not supersedes(held, event):
+                latest[event.job_id] = event
         deletes = [job_id for job_id, e in latest.items() if isinstance(e, JobPostingDelete)]
         self.store.delete_many(deletes)
         self.metrics.contexts.add(len(deletes), {"outcome": "deleted"})
