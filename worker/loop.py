@@ -2,7 +2,8 @@
 
 One consumer, subscribed to the topics of the worker's role. The loop thread only polls, validates
 and routes; stages do the slow work on their own threads, so poll() keeps being called while the
-model runs. Partitions are paused while too many messages are in flight, and resumed below half.
+model runs. At most `max_inflight_requests` messages are in flight: partitions are paused at the
+limit and resumed below half of it.
 On revocation and on shutdown the loop drains: waits for in-flight outcomes, then commits synchronously.
 """
 
@@ -77,11 +78,11 @@ class ConsumeLoop:
         try:
             while not self.stop_requested.is_set():
                 self.heartbeat = time.monotonic()
-                for message in self.consumer.consume(self.settings.consume_batch, POLL_TIMEOUT_S):
+                self._backpressure()
+                for message in self.consumer.consume(self._room(), POLL_TIMEOUT_S):
                     self._dispatch(message)
                 self.publisher.poll()
                 self._commit(synchronous=False)
-                self._backpressure()
             drained = self._drain()
         finally:
             self.consumer.close()
@@ -103,6 +104,11 @@ class ConsumeLoop:
             self.publisher.dead_letter(source, event.reason, event.error)
         else:
             route.stage.submit(route.wrap(source, event))
+
+    def _room(self) -> int:
+        """How many messages to take now: never more than the in-flight limit leaves room for."""
+        room = self.settings.max_inflight_requests - self.tracker.in_flight()
+        return max(1, min(self.settings.consume_batch, room))  # while paused, consume() returns nothing
 
     def _backpressure(self) -> None:
         in_flight = self.tracker.in_flight()

@@ -37,16 +37,23 @@ class Cluster:
 
     def start_worker(self, *extra: str, **env: str) -> subprocess.Popen:
         worker_env = {**self.env, "RANKSTREAM_HTTP_PORT": str(free_port()), **env}
-        proc = subprocess.Popen([RANKSTREAM, "worker", *extra], env=worker_env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [RANKSTREAM, "worker", *extra], env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         proc.http_port = int(worker_env["RANKSTREAM_HTTP_PORT"])  # type: ignore[attr-defined]
         self.workers.append(proc)
         return proc
 
     def read(self, topic: str, until: Callable[[list[Message]], bool]) -> list[Message]:
         """Read a topic from the start until `until(messages)` holds (or fail after a timeout)."""
-        consumer = Consumer({"bootstrap.servers": self.services.bootstrap, "group.id": f"reader-{uuid.uuid4().hex}",
-                             "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.services.bootstrap,
+                "group.id": f"reader-{uuid.uuid4().hex}",
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": 6000,
+            }
+        )
         consumer.subscribe([self.topics[topic]])
         messages: list[Message] = []
         deadline = time.monotonic() + READ_TIMEOUT_S

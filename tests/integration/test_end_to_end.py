@@ -25,19 +25,27 @@ BAD_POSTINGS = {
     b"\xff\xfe\x00garbage": "invalid_json",
     json.dumps({"job_id": "x1", "description": "no title"}).encode(): "schema_violation",
     json.dumps({"op": "purge", "job_id": "x2"}).encode(): "schema_violation",
-    json.dumps({"job_id": "x3", "title": "t", "description": "d", "updated_at": "yesterday"}).encode(): "schema_violation",
+    json.dumps(
+        {"job_id": "x3", "title": "t", "description": "d", "updated_at": "yesterday"}
+    ).encode(): "schema_violation",
     json.dumps({"job_id": "x4", "title": "t", "description": "a" * (MAX_MESSAGE_BYTES + 10)}).encode(): "oversized",
 }
 BAD_QUERIES = {
     json.dumps({"request_id": "b1", "query": "x", "candidate_job_ids": ["a", "a"]}).encode(): "schema_violation",
     json.dumps({"request_id": "b2", "query": "x", "candidate_job_ids": []}).encode(): "schema_violation",
     json.dumps({"request_id": "b3", "query": "x", "candidate_job_ids": ["a"], "top_k": 0}).encode(): "schema_violation",
-    json.dumps({"request_id": "b4", "query": "x", "candidate_job_ids": [f"j{i}" for i in range(1001)]}).encode():
-        "schema_violation",
+    json.dumps(
+        {"request_id": "b4", "query": "x", "candidate_job_ids": [f"j{i}" for i in range(1001)]}
+    ).encode(): "schema_violation",
     b'{"request_id": "b5", "query": ': "invalid_json",
 }
 GOOD_QUERIES = [
-    {"request_id": "all-top5", "query": "python developer remote", "candidate_job_ids": [*IDS, "unknown-1"], "top_k": 5},
+    {
+        "request_id": "all-top5",
+        "query": "python developer remote",
+        "candidate_job_ids": [*IDS, "unknown-1"],
+        "top_k": 5,
+    },
     {"request_id": "deleted", "query": "barista", "candidate_job_ids": ["py-backend-01", "barista-20"]},
     {"request_id": "single", "query": "nurse", "candidate_job_ids": ["rn-icu-05"]},
 ]
@@ -88,7 +96,9 @@ def test_postings_and_queries_flow_through_to_results_and_dead_letters(cluster: 
     for query in GOOD_QUERIES:
         assert_follows_contract(results[query["request_id"]], query)
     assert {(u.job_id, u.reason) for u in results["all-top5"].unscored} == {
-        ("unknown-1", "missing_context"), ("barista-20", "missing_context")}
+        ("unknown-1", "missing_context"),
+        ("barista-20", "missing_context"),
+    }
     assert [(u.job_id, u.reason) for u in results["deleted"].unscored] == [("barista-20", "missing_context")]
     assert [r.job_id for r in results["single"].results] == ["rn-icu-05"]
 

@@ -1,0 +1,44 @@
+"""Batches close on their cost budget or their deadline; an over-budget item rides alone."""
+
+import threading
+import time
+
+from worker.batch import Batcher
+
+
+def test_budget_closes_a_batch_and_the_overflow_opens_the_next() -> None:
+    batcher = Batcher[int](cost=lambda n: n, budget=10, deadline_s=0.05)
+    for n in (4, 5, 3, 2):
+        batcher.put(n)
+    assert batcher.next_batch(1.0).items == [4, 5]
+    assert batcher.depth() == 2
+    batch = batcher.next_batch(0.0)
+    assert batch.items == [3, 2] and batch.cost == 5
+
+
+def test_deadline_closes_a_partial_batch() -> None:
+    batcher = Batcher[int](cost=lambda n: n, budget=100, deadline_s=0.05)
+    batcher.put(1)
+    started = time.monotonic()
+    batch = batcher.next_batch(1.0)
+    assert batch.items == [1] and batch.cost == 1
+    assert time.monotonic() - started < 1.0
+
+
+def test_an_item_costlier_than_the_budget_forms_its_own_batch() -> None:
+    batcher = Batcher[int](cost=lambda n: n, budget=10, deadline_s=0.01)
+    for n in (50, 1):
+        batcher.put(n)
+    assert batcher.next_batch(1.0).items == [50]
+    assert batcher.next_batch(1.0).items == [1]
+
+
+def test_items_arriving_before_the_deadline_join_the_batch() -> None:
+    batcher = Batcher[int](cost=lambda n: 1, budget=100, deadline_s=0.5)
+    batcher.put(0)
+    threading.Timer(0.05, batcher.put, args=(1,)).start()
+    assert batcher.next_batch(1.0).items == [0, 1]
+
+
+def test_empty_queue_returns_none() -> None:
+    assert Batcher[int](cost=lambda n: 1, budget=1, deadline_s=0.0).next_batch(0.01) is None

@@ -1,0 +1,73 @@
+"""The postings stage against a real Redis: dedupe by content hash, ordering inside a batch, deletes."""
+
+from datetime import UTC, datetime
+
+import redis
+
+from compressor import ContextStore
+from schemas import JobPosting, JobPostingDelete
+from worker.batch import Batch
+from worker.commit import OffsetTracker
+from worker.context import ContextWriter, PendingPosting, supersedes
+from worker.publish import Source
+from worker.telemetry import Metrics
+
+T1, T2 = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def pending(offset: int, event: JobPosting | JobPostingDelete) -> PendingPosting:
+    return PendingPosting(Source("postings", 0, offset, None, b"{}", 0.0), event)
+
+
+def upsert(job_id: str, title: str, at: datetime | None = None) -> JobPosting:
+    return JobPosting(job_id=job_id, title=title, description="Requirements: 3 years of Python.", updated_at=at)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.compressed: list[str] = []
+
+    def compress_many(self, postings: list[JobPosting]) -> list[str]:
+        self.compressed += [p.job_id for p in postings]
+        return [f"{p.title} ctx" for p in postings]
+
+
+def make_writer(client: redis.Redis) -> tuple[ContextWriter, Recorder, OffsetTracker, ContextStore]:
+    recorder, tracker = Recorder(), OffsetTracker()
+    store = ContextStore(client, "test@1", "tok-x")
+    encode = lambda texts: [[len(t)] for t in texts]  # noqa: E731
+    return ContextWriter(recorder.compress_many, encode, store, None, tracker, Metrics.noop()), recorder, tracker, store
+
+
+def test_unchanged_repost_costs_no_compression(redis_client: redis.Redis) -> None:
+    writer, recorder, tracker, store = make_writer(redis_client)
+    for offset in range(3):
+        tracker.start("postings", 0, offset)
+    writer.handle(Batch([pending(0, upsert("a", "Dev")), pending(1, upsert("b", "Nurse"))]))
+    writer.handle(Batch([pending(2, upsert("a", "Dev"))]))
+    assert recorder.compressed == ["a", "b"]
+    assert [c.text for c in store.get_many(["a", "b"])] == ["Dev ctx", "Nurse ctx"]
+    assert tracker.in_flight() == 0
+
+
+def test_within_a_batch_the_store_rule_picks_the_survivor(redis_client: redis.Redis) -> None:
+    writer, _, _, store = make_writer(redis_client)
+    writer.handle(
+        Batch(
+            [
+                pending(0, upsert("a", "New", T2)),
+                pending(1, upsert("a", "Old", T1)),
+                pending(2, upsert("b", "B")),
+                pending(3, JobPostingDelete(op="delete", job_id="b")),
+            ]
+        )
+    )
+    assert store.get_many(["a", "b"])[0].text == "New ctx"
+    assert store.get_many(["b"]) == [None]
+
+
+def test_supersedes_only_when_both_are_timed_and_the_later_is_older() -> None:
+    assert supersedes(upsert("a", "x", T2), upsert("a", "y", T1))
+    assert not supersedes(upsert("a", "x", T1), upsert("a", "y", T2))
+    assert not supersedes(upsert("a", "x", T2), upsert("a", "y"))
+    assert not supersedes(upsert("a", "x"), upsert("a", "y", T1))
