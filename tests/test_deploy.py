@@ -1,0 +1,46 @@
+"""Deployment files: parseable, and every RANKSTREAM_* variable they set is a real setting."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from worker.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def documents() -> list[dict]:
+    return [doc for path in sorted(DEPLOY.rglob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def test_every_rankstream_variable_names_a_setting() -> None:
+    fields = {name.upper() for name in Settings.model_fields}
+    names = set()
+    for doc in documents():
+        for key in {**doc.get("data", {}), **doc.get("stringData", {})}:
+            names.add(key)
+    for text in (DEPLOY / "compose.yaml", *DEPLOY.glob("Dockerfile.*")):
+        names |= set(re.findall(r"RANKSTREAM_[A-Z0-9_]+", text.read_text()))
+    rankstream = {n for n in names if n.startswith("RANKSTREAM_")}
+    assert rankstream, "the manifests configure the worker through RANKSTREAM_* variables"
+    assert {n.removeprefix("RANKSTREAM_") for n in rankstream} <= fields
+
+
+def test_workers_probe_health_and_outlast_the_drain() -> None:
+    deployments = [d for d in documents() if d.get("kind") == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == {"rankstream-queries", "rankstream-postings"}
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert pod["terminationGracePeriodSeconds"] > Settings().shutdown_timeout_s
+
+
+def test_images_copy_every_package() -> None:
+    for dockerfile in DEPLOY.glob("Dockerfile.*"):
+        text = dockerfile.read_text()
+        assert "torch==2.13.0" in text
+        for package in ("schemas", "compressor", "slm", "worker"):
+            assert f"COPY {package} " in text
