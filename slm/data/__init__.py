@@ -1,0 +1,17 @@
+"""Training and evaluation data: O*NET 27.0 as postings, queries and graded judgments; deterministic
+splits; the BM25 first stage; scoring contexts; listwise training lists.
+
+Keep `ATTRIBUTION` (O*NET, CC BY 4.0) with any derived data or results you publish.
+"""
+
+from slm.data.contexts import Contexts, compressed_contexts, full_contexts
+from slm.data.lists import ListSampler, RankingList, train_sampler
+from slm.data.onet import ATTRIBUTION, Onet, OnetMissingError, Query, load_onet
+from slm.data.retrieval import FIRST_STAGE_K, Bm25, Hit
+from slm.data.splits import SPLITS, Split, split_queries, subsample, unseen_codes
+
+__all__ = [
+    "ATTRIBUTION", "FIRST_STAGE_K", "SPLITS", "Bm25", "Contexts", "Hit", "ListSampler", "Onet",
+    "OnetMissingError", "Query", "RankingList", "Split", "compressed_contexts", "full_contexts",
+    "load_onet", "split_queries", "subsample", "train_sampler", "unseen_codes",
+]
