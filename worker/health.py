@@ -23,18 +23,23 @@ class HealthServer:
         ready: Callable[[], bool],
         metrics: Callable[[], bytes],
     ) -> None:
-        routes = {
-            "/healthz": lambda: (time.monotonic() - heartbeat() < STALL_S, b"ok\n", "text/plain"),
-            "/readyz": lambda: (ready(), b"ready\n", "text/plain"),
-            "/metrics": lambda: (True, metrics(), "text/plain; version=0.0.4"),
-        }
+        def alive() -> tuple[bool, bytes]:
+            ok = time.monotonic() - heartbeat() < STALL_S
+            return ok, b"ok\n" if ok else b"stalled: the consume loop has not polled\n"
+
+        def readiness() -> tuple[bool, bytes]:
+            ok = ready()
+            return ok, b"ready\n" if ok else b"not ready: no partitions yet, or a dependency is away\n"
+
+        routes = {"/healthz": alive, "/readyz": readiness, "/metrics": lambda: (True, metrics())}
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (stdlib name)
-                route = routes.get(self.path.split("?")[0])
-                ok, body, ctype = route() if route else (False, b"not found\n", "text/plain")
+                path = self.path.split("?")[0]
+                route = routes.get(path)
+                ok, body = route() if route else (False, b"not found\n")
                 self.send_response(200 if ok else (404 if route is None else 503))
-                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Type", "text/plain; version=0.0.4" if path == "/metrics" else "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
