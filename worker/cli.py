@@ -1,7 +1,7 @@
 """The `rankstream` command line: thin commands over the packages; settings from RANKSTREAM_* only."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -81,3 +81,26 @@ def model_fetch_base() -> None:
     from slm.base import fetch_base
 
     typer.echo(str(fetch_base(Settings().home).resolve()))
+
+
+@model_app.command("eval")
+def model_eval(
+    model: Annotated[Path, typer.Option(help="Model directory to evaluate.")],
+    split: Annotated[Literal["test", "unseen", "dev"], typer.Option(help="O*NET query split.")] = "test",
+    max_queries: Annotated[int | None, typer.Option(help="Queries sampled (default 30; 0: all).")] = None,
+    full_context: Annotated[bool, typer.Option(help="Also score whole postings, uncompressed.")] = False,
+    seed: int = 0,
+    out: Annotated[Path | None, typer.Option(help="JSON file (default: <home>/eval/<model>-<split>.json).")] = None,
+) -> None:
+    """NDCG@10, MRR@10, Recall@10 over BM25's top 50: BM25, the zero-shot base model, and MODEL."""
+    from slm.base import fetch_base
+    from slm.eval import evaluate, print_results
+
+    s = Settings()
+    out = out or s.home / "eval" / f"{model.resolve().name}-{split}.json"
+    result = evaluate(model, split, s.onet_dir, compare=[fetch_base(s.home)], max_queries=max_queries,
+                      contexts=("compressed", "full") if full_context else ("compressed",), seed=seed,
+                      budget_tokens=s.context_budget_tokens, device=s.device, dtype=s.dtype, threads=s.threads,
+                      out=out)
+    print_results(result)
+    typer.echo(f"wrote {out}")
