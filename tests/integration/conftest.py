@@ -1,5 +1,6 @@
 """Integration fixtures: per-test topics on the session's real broker, and worker processes."""
 
+import gc
 import json
 import signal
 import subprocess
@@ -102,4 +103,5 @@ def cluster(dev_services: DevServices, tiny_model_dir) -> Iterator[Cluster]:
     for proc in cluster.workers:
         proc.kill()
     cluster.producer.flush(5)
-    del cluster.producer  # librdkafka clients must not outlive the broker (`dev down` at session end)
+    del cluster.producer
+    gc.collect()  # librdkafka clients of the test must not outlive the broker (`dev down` at session end)
