@@ -1,11 +1,12 @@
 """Context compression: a posting becomes a short context, stored in Redis with its token ids.
 
-    compress(posting) -> str
+    compress(posting, encode=None, budget_tokens=64) -> str
 
 Takes the scoring model's tokenizer as an `encode` function, never imports `slm`.
 """
 
-from compressor.extractive import DEFAULT_BUDGET_TOKENS, Encode, ExtractiveCompressor
+from compressor.budget import Encode
+from compressor.extractive import DEFAULT_BUDGET_TOKENS, Compressed, ExtractiveCompressor
 from compressor.store import Context, ContextEntry, ContextStore, content_hash
 from schemas import JobPosting
 
@@ -19,5 +20,5 @@ def compress(posting: JobPosting, encode: Encode | None = None,
     return compressor.compress(posting, encode)
 
 
-__all__ = ["Context", "ContextEntry", "ContextStore", "Encode", "ExtractiveCompressor", "compress",
-           "content_hash"]
+__all__ = ["Compressed", "Context", "ContextEntry", "ContextStore", "DEFAULT_BUDGET_TOKENS", "Encode",
+           "ExtractiveCompressor", "compress", "content_hash"]
