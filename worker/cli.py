@@ -32,6 +32,27 @@ def demo() -> None:
     raise typer.Exit(run_demo(Settings()))
 
 
+@app.command()
+def compress(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Postings: .csv or .jsonl.")],
+    limit: Annotated[int | None, typer.Option(help="Show at most this many rows.")] = None,
+) -> None:
+    """Show each posting of FILE before and after compression (RANKSTREAM_COMPRESSOR), with token counts."""
+    from compressor.factory import make_compressor
+    from compressor.preview import preview
+    from slm.base import fetch_base
+    from slm.generate import load_generator
+    from slm.tokens import TextEncoder
+
+    settings = Settings()
+    tokenizer_dir = settings.model_path if settings.model_path.is_dir() else fetch_base(settings.home)
+    generate = load_generator(fetch_base(settings.home)) if settings.compressor == "abstractive" else None
+    compressor = make_compressor(settings.compressor, settings.context_budget_tokens, generate,
+                                 model_name=getattr(generate, "name", "llm"))
+    for line in preview(file, compressor, TextEncoder.load(tokenizer_dir).encode, limit):
+        typer.echo(line)
+
+
 @dev_app.command("up")
 def dev_up() -> None:
     """Start the local broker and Redis (idempotent) and create the topics."""
