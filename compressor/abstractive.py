@@ -72,8 +72,11 @@ def _value(raw: str) -> str:
 
 def _skills(raw: str) -> list[str]:
     items = (_value(s) for s in re.split(r"[,;•]", raw))
-    kept = [s for s in items if s and len(s.split()) <= MAX_SKILL_WORDS]
-    return list({s.lower(): s for s in reversed(kept)}.values())[::-1][:MAX_SKILLS]
+    first: dict[str, str] = {}
+    for skill in items:
+        if skill and len(skill.split()) <= MAX_SKILL_WORDS:
+            first.setdefault(skill.lower(), skill)
+    return list(first.values())[:MAX_SKILLS]
 
 
 def parse_summary(completion: str) -> Summary | None:

@@ -41,7 +41,7 @@ POSITION_DISCOUNT = 0.3
 # A named tool or credential ("SQL", "C++", "CPA", "Node.js") counts this much more than a word.
 TECH_BONUS = 1.0
 # Fragments shorter than this ("Remote", "Full-time") say little unless listed as skills.
-MIN_WORDS = 3
+MIN_WORDS = 2
 # Candidates tokenized per posting, in characters per budget token (~2x the budget in tokens):
 # enough to fill it, few enough that a 25 KB posting costs no more to tokenize than a short one.
 CANDIDATE_CHARS_PER_TOKEN = 8
@@ -56,6 +56,7 @@ _STOPWORDS = frozenset({
 })
 # Marks of a named tool or credential: an acronym, C++/C#, a dotted name, a number, CamelCase.
 _TECH = re.compile(r"\b[A-Z]{2,}s?\b|[+#]+|\w\.\w|\d+|\b[A-Z][a-z]+[A-Z]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _LEAD_IN = re.compile(
     r"^(?:(?:please|above all|additionally|ideally),?\s+)?(?:"
     r"(?:you|we|they)(?:'ll| will| would| must| should| need to| are expected to| have| are| can)?\s+(?:be\s+)?|"
@@ -106,8 +107,13 @@ def _value(text: str, cls: SegmentClass, position: int, count: int) -> float:
     return worth * (informative + TECH_BONUS * tech) / len(words) * (1 - POSITION_DISCOUNT * position / count)
 
 
+def _words(text: str) -> int:
+    """Words, counting two Chinese, Japanese or Korean characters as one (those scripts use no spaces)."""
+    return len(text.split()) + len(_CJK.findall(text)) // 2
+
+
 def _worth_classifying(s: Segment) -> bool:
-    return s.kind is not Kind.HEADING and (s.section is SegmentClass.SKILLS or len(s.text.split()) >= MIN_WORDS)
+    return s.kind is not Kind.HEADING and (s.section is SegmentClass.SKILLS or _words(s.text) >= MIN_WORDS)
 
 
 def candidates(posting: JobPosting, budget_tokens: int) -> list[_Candidate]:

@@ -42,7 +42,7 @@ _HEADINGS: tuple[tuple[SegmentClass, re.Pattern[str]], ...] = (
     (C.SKILLS, _rx(r"skill|technolog|tech stack|\btools\b|competenc|kenntnisse|habilidades")),
     (C.REQUIREMENTS, _rx(r"requirement|qualifi|what you('ll)? (bring|need|have)|who you are|about you|profile|"
                          r"must.have|nice.to.have|preferred|experience|education|you have|looking for|ideal candidate|"
-                         r"you are|anforderungen|requisitos")),
+                         r"you are|anforderungen|\bprofil\b|requisitos")),
     (C.RESPONSIBILITIES, _rx(r"responsib|duties|what you('ll| will) do|your (role|job|tasks|day|mission|impact)|"
                              r"the role|key tasks|essential functions|day.to.day|in this role|accountabilit|"
                              r"make an impact|you will|aufgaben|tareas|funciones")),

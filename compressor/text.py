@@ -32,7 +32,7 @@ _GLUED_PAREN = re.compile(r"(?<=\))(?=[A-Z][a-z])")
 # "descriptionA leading", "filesEvents", "DeadlinesGraphic Design": a word glued to the next one.
 # CamelCase names stay whole: they start lowercase for under 3 letters (iPhone, eBay) or their first
 # part is short (JavaScript, PowerPoint, LinkedIn) or their second is (ServiceNow).
-_GLUED_WORD = re.compile(r"(?<![A-Za-z])([a-z]{3,}|[A-Z][a-z]{6,})(?=[A-Z](?:[a-z]{3}|\s))")
+_GLUED_WORD = re.compile(r"(?<![A-Za-z])([a-z]{3,}|[A-Z][a-z]{6,})(?=[A-Z](?:[a-z]{3}|[a-z]?\s|[a-z]'))")
 # "Agent Assistance- Receive requests": a dash bullet with its newline lost.
 _GLUED_DASH = re.compile(r"(?<=\S)- (?=[A-Z])")
 _INLINE_BULLET = re.compile(r"\s+[•●▪■◦·]\s+")
