@@ -2,11 +2,14 @@
 
 Key: `rankstream:ctx:{namespace}:{job_id}`, where namespace = "{compressor name@version}:{tokenizer id}",
 so a compressor or tokenizer change writes new keys beside the old ones during a rollout.
-Fields: `text`, `ids` (token ids as packed little-endian uint32), `compressor`, `hash` (of the
+Fields: `text`, `ids` (token ids as packed little-endian uint32), `compressor` (who wrote the text:
+the namespace's compressor, or the extractive fallback of an abstractive one), `hash` (of the
 posting's content), `updated_at` (epoch microseconds, empty when the producer sent none).
 
 Writes are conditional: an upsert older than the stored `updated_at` is ignored (a Lua script makes
-the check and the write atomic). Reads of all of a query's candidates take one pipelined round trip.
+the check and the write atomic). Reads of all of a query's candidates take one pipelined round trip;
+an entry whose ids are not whole uint32s reads as missing rather than failing the whole request.
+An unchanged re-post is not rewritten but touched: its `updated_at` advances and its TTL restarts.
 """
 
 import hashlib
@@ -33,6 +36,16 @@ redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], unpack(ARGV, 3))
 if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1
 """
+# Returns 1 when the entry exists. ARGV: updated_at, ttl. Advances updated_at, never moves it back.
+_TOUCH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local stored = redis.call('HGET', KEYS[1], 'updated_at')
+if ARGV[1] ~= '' and (not stored or stored == '' or tonumber(stored) < tonumber(ARGV[1])) then
+  redis.call('HSET', KEYS[1], 'updated_at', ARGV[1])
+end
+if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class ContextEntry:
     token_ids: Sequence[int]
     content_hash: str
     updated_at: datetime | None
+    compressor: str | None = None  # who wrote the text, when not the store's compressor (a fallback)
 
 
 def content_hash(posting: JobPosting) -> str:
@@ -65,6 +79,15 @@ def _micros(at: datetime | None) -> str:
     return "" if at is None else str(int(at.timestamp() * 1_000_000))
 
 
+def _context(text: bytes | None, ids: bytes | None) -> Context | None:
+    if text is None or ids is None or len(ids) % _IDS_DTYPE.itemsize:
+        return None
+    try:
+        return Context(text.decode(), np.frombuffer(ids, dtype=_IDS_DTYPE).tolist())
+    except UnicodeDecodeError:
+        return None
+
+
 class ContextStore:
     def __init__(self, client: redis.Redis, compressor_id: str, tokenizer_id: str,
                  ttl_seconds: int | None = None) -> None:
@@ -73,6 +96,7 @@ class ContextStore:
         self.namespace = f"{compressor_id}:{tokenizer_id}"
         self.ttl_seconds = ttl_seconds or 0
         self._hset = client.register_script(_CONDITIONAL_HSET)
+        self._touch = client.register_script(_TOUCH)
 
     def key(self, job_id: str) -> str:
         return f"{KEY_PREFIX}:{self.namespace}:{job_id}"
@@ -82,10 +106,7 @@ class ContextStore:
         pipe = self.client.pipeline(transaction=False)
         for job_id in job_ids:
             pipe.hmget(self.key(job_id), "text", "ids")
-        return [
-            Context(text.decode(), np.frombuffer(ids, dtype=_IDS_DTYPE).tolist()) if text is not None else None
-            for text, ids in pipe.execute()
-        ]
+        return [_context(text, ids) for text, ids in pipe.execute()]
 
     def stored_hashes(self, job_ids: Sequence[str]) -> list[str | None]:
         """The content hash stored for each job, to skip compressing unchanged re-posts."""
@@ -99,9 +120,17 @@ class ContextStore:
         pipe = self.client.pipeline(transaction=False)
         for e in entries:
             ids = np.asarray(e.token_ids, dtype=_IDS_DTYPE).tobytes()
-            fields = ["text", e.text, "ids", ids, "compressor", self.compressor_id, "hash", e.content_hash]
+            compressor = e.compressor or self.compressor_id
+            fields = ["text", e.text, "ids", ids, "compressor", compressor, "hash", e.content_hash]
             self._hset(keys=[self.key(e.job_id)], args=[_micros(e.updated_at), self.ttl_seconds, *fields],
                        client=pipe)
+        return [bool(r) for r in pipe.execute()]
+
+    def touch_many(self, job_ids: Sequence[str], updated_ats: Sequence[datetime | None]) -> list[bool]:
+        """For unchanged re-posts: advance updated_at and restart the TTL; False where nothing is stored."""
+        pipe = self.client.pipeline(transaction=False)
+        for job_id, at in zip(job_ids, updated_ats, strict=True):
+            self._touch(keys=[self.key(job_id)], args=[_micros(at), self.ttl_seconds], client=pipe)
         return [bool(r) for r in pipe.execute()]
 
     def delete_many(self, job_ids: Sequence[str]) -> None:

@@ -1,5 +1,6 @@
 """The context store against a real Redis: round trip, ordering by updated_at, dedupe hashes, deletes."""
 
+import struct
 from datetime import UTC, datetime, timedelta
 
 import redis
@@ -48,3 +49,34 @@ def test_ttl_applies(redis_client: redis.Redis) -> None:
     store = ContextStore(redis_client, "extractive@1", "tok-a", ttl_seconds=100)
     store.put_many([entry("j1", "x", T0)])
     assert 0 < redis_client.ttl(store.key("j1")) <= 100
+
+
+def test_stored_fields_and_packed_little_endian_ids(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "abstractive@1+m", "tok-a")
+    fallback = ContextEntry("j2", "b", [1], "h2", None, compressor="extractive@2")
+    store.put_many([entry("j1", "a", T0, [1, 256, 2**32 - 1]), fallback])
+    stored = redis_client.hgetall(store.key("j1"))
+    assert stored[b"ids"] == struct.pack("<3I", 1, 256, 2**32 - 1)
+    assert (stored[b"compressor"], stored[b"hash"], stored[b"text"]) == (b"abstractive@1+m", b"hash-a", b"a")
+    assert stored[b"updated_at"] == str(int(T0.timestamp() * 1_000_000)).encode()
+    assert redis_client.hget(store.key("j2"), "compressor") == b"extractive@2"
+
+
+def test_corrupt_entries_read_as_missing(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "extractive@1", "tok-a")
+    store.put_many([entry("j1", "ok", T0), entry("j2", "bad", T0), entry("j3", "bad", T0)])
+    redis_client.hset(store.key("j2"), "ids", b"\x01\x02\x03")
+    redis_client.hset(store.key("j3"), "text", b"\xff\xfe")
+    assert [c is not None for c in store.get_many(["j1", "j2", "j3"])] == [True, False, False]
+
+
+def test_touch_advances_updated_at_and_restarts_the_ttl(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "extractive@1", "tok-a", ttl_seconds=100)
+    store.put_many([entry("j1", "v1", T0)])
+    redis_client.expire(store.key("j1"), 5)
+    assert store.touch_many(["j1", "missing"], [T0 + timedelta(days=1), T0]) == [True, False]
+    assert redis_client.ttl(store.key("j1")) > 5
+    assert store.put_many([entry("j1", "stale", T0 + timedelta(hours=1))]) == [False]
+    store.touch_many(["j1"], [T0])  # an older touch never moves updated_at back
+    assert store.put_many([entry("j1", "stale", T0 + timedelta(hours=1))]) == [False]
+    assert not redis_client.exists(store.key("missing"))
