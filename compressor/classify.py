@@ -14,11 +14,15 @@ from compressor.segment import Kind, Segment
 
 # Sections whose heading settles the class of everything under them.
 _DECISIVE_SECTIONS = frozenset(SegmentClass) - {SegmentClass.SUMMARY, SegmentClass.OTHER}
+# Boilerplate sections: a boilerplate phrase inside would only relabel boilerplate as boilerplate.
+_BOILERPLATE_SECTIONS = frozenset({SegmentClass.COMPANY, SegmentClass.BENEFITS, SegmentClass.LEGAL, SegmentClass.APPLY})
 
 
 def classify(segment: Segment) -> SegmentClass:
     if segment.kind is Kind.HEADING:
         return segment.section or SegmentClass.OTHER
+    if segment.section in _BOILERPLATE_SECTIONS:
+        return segment.section
     boilerplate = boilerplate_class(segment.text)
     if boilerplate is not None:
         return boilerplate

@@ -109,7 +109,8 @@ def _value(text: str, cls: SegmentClass, position: int, count: int) -> float:
 
 def _words(text: str) -> int:
     """Words, counting two Chinese, Japanese or Korean characters as one (those scripts use no spaces)."""
-    return len(text.split()) + len(_CJK.findall(text)) // 2
+    words = len(text.split())
+    return words if text.isascii() else words + len(_CJK.findall(text)) // 2
 
 
 def _worth_classifying(s: Segment) -> bool:

@@ -72,7 +72,7 @@ def _is_heading(line: str) -> bool:
 
 def _split_label(line: str) -> tuple[str, str] | None:
     """("Requirements", "5+ years") for a line led by a known section name and a colon."""
-    match = _LEADING_LABEL.match(line)
+    match = _LEADING_LABEL.match(line) if ":" in line else None
     if match is None or len(match[1].split()) > MAX_HEADING_WORDS or not match[2]:
         return None
     return (match[1], match[2]) if heading_class(match[1]) is not None else None
