@@ -1,63 +1,128 @@
 """Prefill-only scoring: run the decoder body, read two label logits at each item's end.
 
 Contract: `ScoringEngine.score(requests)` takes token ids (a shared prefix and its items, prompt
-pieces already applied) and returns one array of P(yes | prefix, item) per request, in item order.
-It never generates and never computes the full-vocabulary head: the last hidden state of each item
-is multiplied by the yes/no rows of the output embedding only.
+pieces already applied) and returns one float32 array of P(yes | prefix, item) per request, in item
+order. It never generates and never computes the full-vocabulary head: the last hidden state of
+each item is multiplied by the yes/no rows of the output embedding only, and
+softmax([l_yes, l_no])[0] = sigmoid(l_yes - l_no) is one dot product per item.
+
+- mode "multi-item": one row = prefix + many items (masked from each other); "pairwise": one item
+  per row. Both go through the same packer (`slm.batch`) and the same model call.
+- attention "blocks" (default): `slm.attention.block_attention`; "mask": the model's own SDPA with
+  the dense 4D additive mask, the reference path (quadratic in the batch's tokens).
+- compile: torch.compile each MLP and RMSNorm (dynamic shapes, so batches of any size reuse one
+  graph); fuses the SiLU·mul and the norms' elementwise passes, which eager runs one by one.
+- cuda_graphs (CUDA only, with attention "mask"): replay captured graphs over bucketed shapes.
+- Hygiene: inference_mode, no Python work per token, `warmup()` runs one full batch and then
+  freezes the GC (gc.freeze) so the long-lived model objects are never scanned again.
+
+Ignores: tokenization and prompt text (`slm.scorer`), the wire format and deadlines (`worker`).
 """
 
+import gc
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 from transformers import PreTrainedModel
 
+from slm.attention import BLOCK_ATTENTION, block_layout, dense_mask
+from slm.batch import Batch, ScoreRequest, pack
+from slm.cuda import GraphedBody, Uploader, make_uploader
 
-@dataclass(frozen=True)
-class ScoreRequest:
-    """One query's prefix and its items, as token ids."""
+Mode = Literal["multi-item", "pairwise"]
+Attention = Literal["blocks", "mask"]
+# Tuned by `python -m bench.scorer` on a 2-core AVX512-BF16 CPU: the block attention's cost does not
+# grow with the batch, so the budget only trades per-call overhead against latency and memory.
+DEFAULT_TOKEN_BUDGET = 2048
 
-    prefix: Sequence[int]
-    items: Sequence[Sequence[int]]
+__all__ = ["DEFAULT_TOKEN_BUDGET", "Attention", "Mode", "ScoreRequest", "ScoringEngine"]
 
 
 class ScoringEngine:
-    def __init__(self, model: PreTrainedModel, yes_id: int, no_id: int, token_budget: int = 4096) -> None:
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        yes_id: int,
+        no_id: int,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        mode: Mode = "multi-item",
+        attention: Attention = "blocks",
+        compile: bool = False,
+        cuda_graphs: bool = False,
+    ) -> None:
+        if mode not in ("multi-item", "pairwise") or attention not in ("blocks", "mask"):
+            raise ValueError(f"unknown mode {mode!r} or attention {attention!r}")
+        if cuda_graphs and (attention != "mask" or model.device.type != "cuda"):
+            raise ValueError("cuda_graphs needs a CUDA device and attention='mask' (static shapes)")
+        model.set_attn_implementation(BLOCK_ATTENTION)  # SDPA unless a call brings a block layout
         self.body = model.get_decoder()
+        if compile:
+            compile_elementwise(self.body)
         head = model.get_output_embeddings()
-        rows = head.weight[[yes_id, no_id]].detach()
-        # score = softmax([l_yes, l_no])[0] = sigmoid(l_yes - l_no): one dot product per item.
-        self.direction = (rows[0] - rows[1]).float()
+        rows = head.weight[[yes_id, no_id]].detach().float()
+        self.direction = rows[0] - rows[1]
         bias = getattr(head, "bias", None)
         self.offset = float(bias[yes_id] - bias[no_id]) if bias is not None else 0.0
         self.device = self.direction.device
+        self.dtype = head.weight.dtype
+        self.heads = _heads(model)
         self.token_budget = token_budget
-        self.pad_id = 0
-
-    @torch.inference_mode()
-    def _score_rows(self, rows: list[list[int]]) -> np.ndarray:
-        width = max(map(len, rows))
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = torch.tensor(row)
-            mask[i, : len(row)] = 1
-        hidden = self.body(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
-        last = hidden[torch.arange(len(rows)), mask.sum(1).to(self.device) - 1].float()
-        return torch.sigmoid(last @ self.direction + self.offset).cpu().numpy()
+        self.mode: Mode = mode
+        self.attention: Attention = attention
+        self.upload: Uploader = make_uploader(self.device)
+        self.graphed = GraphedBody(self.body, token_budget) if cuda_graphs else None
+        if self.device.type == "cpu":
+            # Subnormal floats take a slow microcode path in the softmax and matmuls (3x measured).
+            torch.set_flush_denormal(True)
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[np.ndarray]:
-        rows = [[*r.prefix, *item] for r in requests for item in r.items]
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
-        scores = np.empty(len(rows), dtype=np.float32)
-        batch: list[int] = []
-        for i in order:
-            if batch and len(rows[i]) * (len(batch) + 1) > self.token_budget:
-                scores[batch] = self._score_rows([rows[j] for j in batch])
-                batch = []
-            batch.append(i)
-        if batch:
-            scores[batch] = self._score_rows([rows[j] for j in batch])
-        bounds = np.cumsum([0] + [len(r.items) for r in requests])
-        return [scores[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        sizes = [len(r.items) for r in requests]
+        scores = np.empty(sum(sizes), dtype=np.float32)
+        items_per_row = 1 if self.mode == "pairwise" else None
+        for batch in pack(requests, self.token_budget, items_per_row):
+            scores[batch.targets] = self.run(batch)
+        return np.split(scores, np.cumsum(sizes)[:-1]) if requests else []
+
+    @torch.inference_mode()
+    def run(self, batch: Batch) -> np.ndarray:
+        """P(yes) at each of the batch's score positions, in the batch's item order."""
+        ids, positions, score_at = self.upload(batch.input_ids, batch.position_ids, batch.score_at)
+        last = self._hidden(batch, ids[None], positions[None]).index_select(0, score_at).float()
+        return torch.sigmoid(last @ self.direction + self.offset).cpu().numpy()
+
+    def _hidden(self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """Final hidden states (T, hidden) of the batch's stream."""
+        if self.attention == "blocks":
+            layout = block_layout(batch, self.heads, self.dtype, self.device)
+            # A 2D no-padding mask: transformers then skips its own mask (restarting positions
+            # would otherwise make it build a T x T "packed sequence" mask the blocks do not use).
+            args = {"attention_mask": torch.ones_like(ids, dtype=torch.bool), "block_layout": layout}
+        else:
+            mask = dense_mask(batch, self.dtype, self.device)
+            if self.graphed is not None:
+                return self.graphed(ids, positions, mask)
+            args = {"attention_mask": mask}
+        return self.body(input_ids=ids, position_ids=positions, use_cache=False, **args).last_hidden_state[0]
+
+    def warmup(self) -> None:
+        """Run one full-budget batch (allocator pools, kernels), then freeze the GC."""
+        item_tokens = max((self.token_budget - 1) // 4, 1)
+        self.score([ScoreRequest(prefix=[0], items=[[0] * item_tokens] * 4)])
+        gc.collect()
+        gc.freeze()
+
+
+def compile_elementwise(body: torch.nn.Module) -> None:
+    """Compile the decoder's elementwise-heavy leaves in place; attention stays eager (its block
+    layout changes shape every batch, which would recompile)."""
+    for module in body.modules():
+        if type(module).__name__.endswith(("MLP", "RMSNorm")):
+            module.compile(dynamic=True)
+
+
+def _heads(model: PreTrainedModel) -> tuple[int, int]:
+    """(query heads, key/value heads) of the decoder's attention."""
+    heads = model.config.num_attention_heads
+    return heads, getattr(model.config, "num_key_value_heads", None) or heads

@@ -85,10 +85,18 @@ def load_model(
         attn_implementation="sdpa",
     )
     model.to(dev).eval().requires_grad_(False)
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-    manifest = read_manifest(path)
-    name = manifest.get("name", path.resolve().name)
-    return LoadedModel(model, tokenizer, dev, torch_dtype, name, manifest)
+    tokenizer = load_tokenizer(path)
+    return LoadedModel(model, tokenizer, dev, torch_dtype, model_name(path), read_manifest(path))
+
+
+def model_name(path: Path) -> str:
+    """The manifest's name for the model, else the directory's name."""
+    return read_manifest(path).get("name", path.resolve().name)
+
+
+def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
+    """The directory's (fast) tokenizer, from local files only."""
+    return AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
 
 
 def write_manifest(path: Path, manifest: dict) -> None:

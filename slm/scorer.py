@@ -3,19 +3,31 @@
     Scorer.load(path, device="auto").score(query, items) -> list[float]   # each in [0, 1]
 
 `score_encoded` is the serving path: contexts arrive as token ids cached by the compressor, so a
-posting is never re-tokenized per query. Queries are tokenized in one batched call.
+posting is never re-tokenized per query. Queries are tokenized in one batched call. All queries of
+one call are packed together under the engine's token budget.
+
+Choices (keyword arguments of `load`): `mode` "multi-item" (default; one prefix, many items per
+row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D mask, the reference);
+`compile` fuses the elementwise layers with torch.compile (needs a C++ compiler; ~15 s first
+batch); `backend` "torch" (default) or "vllm" (needs vllm and a GPU; see `slm.vllm_backend`).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
-from slm.engine import ScoreRequest, ScoringEngine
-from slm.load import Device, DType, LoadedModel, load_model
+import numpy as np
+from transformers import PreTrainedTokenizerBase
+
+from slm.batch import ScoreRequest
+from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, Mode, ScoringEngine
+from slm.load import Device, DType, load_model, load_tokenizer, model_name
 from slm.prompt import PromptPieces, build_pieces
 
 # Items longer than this are cut: a bounded row keeps one request from starving the batch.
 MAX_ITEM_TOKENS = 1024
+Backend = Literal["torch", "vllm"]
 
 
 @dataclass(frozen=True)
@@ -26,13 +38,16 @@ class EncodedQuery:
     contexts: Sequence[Sequence[int]]
 
 
+class Engine(Protocol):
+    def score(self, requests: Sequence[ScoreRequest]) -> list[np.ndarray]: ...
+
+
 class Scorer:
-    def __init__(self, loaded: LoadedModel, token_budget: int = 4096) -> None:
-        self.loaded = loaded
-        self.tokenizer = loaded.tokenizer
-        self.name = loaded.name
-        self.pieces: PromptPieces = build_pieces(loaded.tokenizer)
-        self.engine = ScoringEngine(loaded.model, self.pieces.yes_id, self.pieces.no_id, token_budget)
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, engine: Engine, name: str) -> None:
+        self.tokenizer = tokenizer
+        self.engine = engine
+        self.name = name
+        self.pieces: PromptPieces = build_pieces(tokenizer)
 
     @classmethod
     def load(
@@ -41,9 +56,35 @@ class Scorer:
         device: Device = "auto",
         dtype: DType = "auto",
         threads: int | None = None,
-        token_budget: int = 4096,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        *,
+        mode: Mode = "multi-item",
+        attention: Attention = "blocks",
+        compile: bool = False,
+        cuda_graphs: bool = False,
+        backend: Backend = "torch",
+        warmup: bool = True,
     ) -> "Scorer":
-        return cls(load_model(path, device, dtype, threads), token_budget)
+        """A scorer over a local HF causal-LM directory (safetensors only, never remote code)."""
+        if backend == "vllm":
+            return cls._load_vllm(Path(path), dtype)
+        loaded = load_model(path, device, dtype, threads)
+        pieces = build_pieces(loaded.tokenizer)
+        engine = ScoringEngine(
+            loaded.model, pieces.yes_id, pieces.no_id, token_budget, mode, attention, compile, cuda_graphs
+        )
+        if warmup:
+            engine.warmup()
+        return cls(loaded.tokenizer, engine, loaded.name)
+
+    @classmethod
+    def _load_vllm(cls, path: Path, dtype: DType) -> "Scorer":
+        from slm.vllm_backend import VllmEngine  # import-guarded: vllm is optional
+
+        tokenizer = load_tokenizer(path)
+        pieces = build_pieces(tokenizer)
+        labels = tokenizer.convert_ids_to_tokens([pieces.no_id, pieces.yes_id])
+        return cls(tokenizer, VllmEngine(path, labels, dtype), model_name(path))
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of texts, in one batched call of the fast tokenizer, no special tokens."""
@@ -55,14 +96,17 @@ class Scorer:
         """P(relevant) of each item for the query; higher is more relevant."""
         return self.score_encoded([EncodedQuery(query, self.encode(items))])[0]
 
-    def score_encoded(self, queries: Sequence[EncodedQuery]) -> list[list[float]]:
-        """Score many queries at once; contexts are token ids, reused as they are."""
+    def requests(self, queries: Sequence[EncodedQuery]) -> list[ScoreRequest]:
+        """Prompt pieces around the queries (tokenized in one call) and their cached context ids."""
         query_ids = self.encode([q.text for q in queries])
-        requests = [
+        return [
             ScoreRequest(
                 prefix=self.pieces.prefix(ids),
                 items=[self.pieces.item(list(ctx[:MAX_ITEM_TOKENS])) for ctx in q.contexts],
             )
             for q, ids in zip(queries, query_ids, strict=True)
         ]
-        return [scores.tolist() for scores in self.engine.score(requests)]
+
+    def score_encoded(self, queries: Sequence[EncodedQuery]) -> list[list[float]]:
+        """Score many queries at once; contexts are token ids, reused as they are."""
+        return [scores.tolist() for scores in self.engine.score(self.requests(queries))]

@@ -1,0 +1,150 @@
+"""Multi-item attention: each item sees its row's prefix and itself, causally; nothing else.
+
+Two ways to apply the same rule to a `Batch` (its blocks are the rule in compact form):
+
+- `dense_mask`: the 4D additive mask (1, 1, T, T) over the whole token stream, handed to the
+  model's own SDPA attention with the position ids. Any HF decoder that honours a custom 4D mask
+  runs it (transformers 5 returns a 4D mask as is from `create_causal_mask`). Quadratic in T: the
+  reference, and the fallback for attention variants `block_attention` does not cover.
+- `block_attention`: registered with transformers as the attention implementation `BLOCK_ATTENTION`
+  (SDPA, unless the call carries a block layout).
+  It gathers each block's queries and keys (its prefix + itself), applies a per-block 4D additive
+  mask (n, 1, 1, Q, K) and runs two batched matmuls. Cost grows with prefix + item length, not with
+  the stream. On this CPU a bf16 bmm + softmax runs ~3x faster than SDPA's flash kernel with a mask.
+  The layout travels to every layer as the `block_layout` keyword of the decoder's forward.
+
+Blocks are grouped by query length (powers of two), so short and long items do not pad each other.
+Ignores: sliding windows, logit soft-capping and attention sinks (such models must use the mask).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from transformers import AttentionInterface
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+from slm.batch import Batch
+
+BLOCK_ATTENTION = "rankstream_blocks"
+
+
+def _query_owner(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per stream token: its block, and the [start, end) of the prefix that block also sees."""
+    owner = np.repeat(np.arange(len(batch.block_len)), batch.block_len)
+    prefix_start = np.repeat(batch.block_prefix_start, batch.block_len)
+    return owner, prefix_start, prefix_start + np.repeat(batch.block_prefix_len, batch.block_len)
+
+
+def dense_mask(batch: Batch, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The (1, 1, T, T) additive mask: 0 where a query may attend, the dtype's minimum elsewhere."""
+    owner, prefix_start, prefix_end = (torch.from_numpy(a).to(device) for a in _query_owner(batch))
+    pos = torch.arange(batch.tokens, device=device)
+    own = (owner[None, :] == owner[:, None]) & (pos[None, :] <= pos[:, None])
+    prefix = (pos[None, :] >= prefix_start[:, None]) & (pos[None, :] < prefix_end[:, None])
+    mask = torch.zeros((batch.tokens, batch.tokens), dtype=dtype, device=device)
+    return mask.masked_fill_(~(own | prefix), torch.finfo(dtype).min)[None, None]
+
+
+@dataclass(frozen=True)
+class BlockGroup:
+    """Blocks of similar query length, padded to Q queries and K keys, as gather indices."""
+
+    query_index: torch.Tensor  # (n * Q,) stream index of each query slot (padding repeats the last)
+    key_index: torch.Tensor  # (n * K,) stream index of each key slot: prefix keys, then own keys
+    bias: torch.Tensor  # (kv_heads * n, Q * groups, K) additive mask, expanded once for all layers
+    valid: torch.Tensor  # query slots that are real tokens
+    dest: torch.Tensor  # their stream index
+    blocks: int
+    queries: int
+    keys: int
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    groups: tuple[BlockGroup, ...]
+
+
+def _index(a: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64).reshape(-1)).to(device)
+
+
+def _group(
+    batch: Batch, sel: np.ndarray, heads: tuple[int, int], dtype: torch.dtype, device: torch.device
+) -> BlockGroup:
+    start, length = batch.block_start[sel], batch.block_len[sel]
+    pstart, plen = batch.block_prefix_start[sel], batch.block_prefix_len[sel]
+    q_slots, k_slots = int(length.max()), int((plen + length).max())
+    i = np.arange(q_slots)[None, :]
+    j = np.arange(k_slots)[None, :]
+    last = (length - 1)[:, None]
+    query_index = start[:, None] + np.minimum(i, last)
+    own = np.minimum(j - plen[:, None], last)
+    key_index = np.where(j < plen[:, None], pstart[:, None] + j, start[:, None] + own)
+    seen = j[:, None, :] <= (plen[:, None] + np.minimum(i, last))[:, :, None]  # (n, Q, K)
+    kv_heads, groups = heads[1], heads[0] // heads[1]
+    bias = torch.zeros(seen.shape, dtype=dtype).masked_fill_(torch.from_numpy(~seen), torch.finfo(dtype).min)
+    bias = bias[None, :, :, None].expand(kv_heads, -1, -1, groups, -1).reshape(-1, q_slots * groups, k_slots)
+    valid = (i < length[:, None]).reshape(-1)
+    return BlockGroup(
+        query_index=_index(query_index, device),
+        key_index=_index(key_index, device),
+        bias=bias.to(device),
+        valid=_index(np.flatnonzero(valid), device),
+        dest=_index(query_index.reshape(-1)[valid], device),
+        blocks=len(sel),
+        queries=q_slots,
+        keys=k_slots,
+    )
+
+
+def block_layout(batch: Batch, heads: tuple[int, int], dtype: torch.dtype, device: torch.device) -> BlockLayout:
+    """Gather indices and per-block masks for `block_attention`; `heads` = (query heads, kv heads)."""
+    size_class = np.ceil(np.log2(batch.block_len)).astype(np.int64)
+    return BlockLayout(
+        tuple(_group(batch, np.flatnonzero(size_class == c), heads, dtype, device) for c in np.unique(size_class))
+    )
+
+
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: BlockGroup, scale: float, out: torch.Tensor) -> None:
+    """One group. q (Hkv, T, rep, D) and k, v (Hkv, T, D) are views; gathers make them contiguous
+    in (kv head, block) batch order, so the matmuls need no further copies. Writes `out` like q."""
+    kv_heads, _, rep, dim = q.shape
+    n, nq, nk = g.blocks, g.queries, g.keys
+    qg = q.index_select(1, g.query_index).view(kv_heads * n, nq * rep, dim)
+    kg = k.index_select(1, g.key_index).view(kv_heads * n, nk, dim)
+    vg = v.index_select(1, g.key_index).view(kv_heads * n, nk, dim)
+    scores = torch.baddbmm(g.bias, qg, kg.transpose(1, 2), alpha=scale)
+    found = torch.bmm(torch.softmax(scores, dim=-1), vg).view(kv_heads, n * nq, rep, dim)
+    out.index_copy_(1, g.dest, found.index_select(1, g.valid))
+
+
+def block_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float | None = None,
+    block_layout: BlockLayout | None = None,
+    **kwargs: object,
+) -> tuple[torch.Tensor, None]:
+    """transformers attention interface: query (1, H, T, D), key/value (1, Hkv, T, D) → (1, T, H, D).
+    Without a `block_layout` it is plain SDPA, so the model stays usable for any other forward."""
+    if block_layout is None:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, **kwargs)
+    if getattr(module, "sliding_window", None):
+        raise ValueError("block attention does not apply sliding windows; use attention='mask'")
+    heads, tokens, dim = query.shape[1:]
+    kv_heads = key.shape[1]
+    q = query[0].view(kv_heads, heads // kv_heads, tokens, dim).transpose(1, 2)  # (Hkv, T, rep, D)
+    out = q.new_empty(q.shape)
+    scale = scaling if scaling is not None else dim**-0.5
+    for group in block_layout.groups:
+        _attend(q, key[0], value[0], group, scale, out)
+    return out.permute(1, 0, 2, 3).reshape(1, tokens, heads, dim), None
+
+
+AttentionInterface.register(BLOCK_ATTENTION, block_attention)
+AttentionMaskInterface.register(BLOCK_ATTENTION, sdpa_mask)  # masks for the plain-SDPA calls
