@@ -4,11 +4,15 @@ summary (role, seniority, key skills, domain) under the same token budget as the
     AbstractiveCompressor(generate, budget_tokens, timeout_s, model_name).compress_many_encoded(postings, encode)
 
 `generate(prompts) -> completions` is injected (`slm.generate.load_generator` builds one; this
-package never imports `slm`); it is called once per batch. The model reads the posting's extractive
-digest (header and best segments, INPUT_TOKENS long), never the raw text, so blurbs and legal text
-cost no generation time. Each summary is parsed and checked; a posting whose summary lacks a role or
-skills gets its extractive context instead, and so does the whole batch when `generate` raises or
-passes `timeout_s`. `Compressed.compressor` names who made each context, so fallbacks are visible.
+package never imports `slm`); it is called once per batch. Each prompt is a chat: the instruction
+with a worked example as an earlier turn, then the posting, with the reply prefilled with "Role:"
+so even a 135M model keeps the format. The model reads the posting's extractive digest (header and
+best segments, INPUT_TOKENS long), never the raw text, so blurbs and legal text cost no generation.
+
+Summaries are checked, not trusted: a skill must appear in the digest (small models copy the
+example or invent), a role must share a word with it, seniority must be a known level. A posting
+left without skills gets its extractive context instead, and so does the whole batch when
+`generate` raises or passes `timeout_s`. `Compressed.compressor` names who made each context.
 """
 
 import logging
@@ -35,19 +39,31 @@ MAX_SKILLS = 10
 MAX_SKILL_WORDS = 5
 MAX_ROLE_WORDS = 12
 
-Generate = Callable[[list[str]], list[str]]
+Chat = list[dict[str, str]]
+Generate = Callable[[list[Chat]], list[str]]
 
-PROMPT = """Summarize the job posting below for a job search engine. Reply with exactly four lines:
-Role: <the job, in a few words>
-Seniority: <entry, mid, senior, lead, executive, or unknown>
-Key skills: <the most important skills and tools, comma-separated>
-Domain: <the industry or field>
-
-Job posting:
-{posting}"""
+INSTRUCTION = (
+    "Summarize the job posting for a job search engine in four lines: Role, Seniority (intern, entry, mid, "
+    "senior, lead or executive), Key skills (the skills and tools the posting names, comma-separated), "
+    "Domain (the industry).\n\nJob posting:\n"
+)
+EXAMPLE_POSTING = (
+    "Maintenance Planner | Hillside Foods | Fresno, CA | Full-time\n"
+    "Plan preventive maintenance for packaging lines in SAP PM\n"
+    "3+ years of maintenance planning in food manufacturing\n"
+    "Read electrical schematics; strong Excel"
+)
+EXAMPLE_SUMMARY = (
+    "Role: Maintenance Planner\nSeniority: mid\n"
+    "Key skills: maintenance planning, SAP PM, preventive maintenance, electrical schematics, Excel\n"
+    "Domain: food manufacturing"
+)
+RESPONSE_PREFIX = "Role:"
+SENIORITY_LEVELS = ("intern", "entry", "junior", "mid", "senior", "lead", "principal", "director", "executive")
 
 _FIELD = re.compile(r"^[\s*#>-]*(role|seniority|key skills|skills|domain|industry)[\s*]*:[\s*]*(.*?)[\s*]*$", re.I)
 _ALIASES = {"skills": "key skills", "industry": "domain"}
+_LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 _PLACEHOLDER = re.compile(r"[<>{}]|^(n/?a|none|unknown|not (specified|mentioned))\.?$", re.I)
 
 
@@ -58,11 +74,26 @@ class Summary:
     skills: list[str]
     domain: str
 
-    def render(self, head: str) -> str:
-        """The header, then role/seniority/domain, then skills last (the budget cuts from the end)."""
-        facts = " | ".join(f"{k}: {v}" for k, v in (("Role", self.role), ("Seniority", self.seniority),
+    def render(self, head: str, known_seniority: str | None = None) -> str:
+        """The header, then role/seniority/domain, then skills last (the budget cuts from the end).
+        A seniority the posting states (it is in the header) beats the model's guess."""
+        seniority = "" if known_seniority else self.seniority
+        facts = " | ".join(f"{k}: {v}" for k, v in (("Role", self.role), ("Seniority", seniority),
                                                       ("Domain", self.domain)) if v)
         return f"{head}\n{facts}\nKey skills: {', '.join(self.skills)}"
+
+
+def prompt(digest: str) -> Chat:
+    return [
+        {"role": "user", "content": INSTRUCTION + EXAMPLE_POSTING},
+        {"role": "assistant", "content": EXAMPLE_SUMMARY},
+        {"role": "user", "content": INSTRUCTION + digest},
+        {"role": "assistant", "content": RESPONSE_PREFIX},
+    ]
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W_]+[+#]*", text.lower()))
 
 
 def _value(raw: str) -> str:
@@ -70,28 +101,49 @@ def _value(raw: str) -> str:
     return "" if _PLACEHOLDER.search(text) else text
 
 
-def _skills(raw: str) -> list[str]:
-    items = (_value(s) for s in re.split(r"[,;•]", raw))
+def _skills(raw: str, known: set[str]) -> list[str]:
+    """Distinct list items that name something the source names, in the model's order."""
     first: dict[str, str] = {}
-    for skill in items:
-        if skill and len(skill.split()) <= MAX_SKILL_WORDS:
+    for skill in map(_value, re.split(r"[,;•]", raw)):
+        if skill and len(skill.split()) <= MAX_SKILL_WORDS and _words(skill) <= known:
             first.setdefault(skill.lower(), skill)
     return list(first.values())[:MAX_SKILLS]
 
 
-def parse_summary(completion: str) -> Summary | None:
-    """The summary in a completion, or None when it lacks a usable role or skills."""
+def _seniority(raw: str) -> str:
+    words = _value(raw).lower().split()
+    return words[0] if words and words[0] in SENIORITY_LEVELS else ""
+
+
+def _fields(completion: str) -> dict[str, str]:
+    """Each field's first value; a value may go on over the lines below it (a bulleted skills
+    list) until a blank line or the next field."""
     fields: dict[str, str] = {}
+    current: str | None = None
     for line in completion.splitlines():
         match = _FIELD.match(line)
         if match:
-            key = match[1].lower()
-            fields.setdefault(_ALIASES.get(key, key), match[2])
-    role = _value(fields.get("role", ""))
-    skills = _skills(fields.get("key skills", ""))
-    if not role or len(role.split()) > MAX_ROLE_WORDS or not skills:
+            key = _ALIASES.get(match[1].lower(), match[1].lower())
+            current = None if key in fields else key
+            fields.setdefault(key, match[2])
+        elif current and line.strip():
+            fields[current] += ", " + _LIST_MARK.sub("", line)
+        else:
+            current = None
+    return fields
+
+
+def parse_summary(completion: str, source: str) -> Summary | None:
+    """The summary in a completion, checked against the text it summarizes (`source`); None when
+    no skill named in the source survives."""
+    fields = _fields(completion)
+    known = _words(source)
+    skills = _skills(fields.get("key skills", ""), known)
+    if not skills:
         return None
-    return Summary(role, _value(fields.get("seniority", "")), skills, _value(fields.get("domain", "")))
+    role = _value(fields.get("role", ""))
+    grounded_role = role if len(role.split()) <= MAX_ROLE_WORDS and _words(role) & known else ""
+    return Summary(grounded_role, _seniority(fields.get("seniority", "")), skills, _value(fields.get("domain", "")))
 
 
 class AbstractiveCompressor:
@@ -117,7 +169,7 @@ class AbstractiveCompressor:
     def id(self) -> str:
         return f"{self.name}@{self.version}"
 
-    def _complete(self, prompts: list[str]) -> list[str] | None:
+    def _complete(self, prompts: list[Chat]) -> list[str] | None:
         """The completions, or None when generation failed or ran past the timeout."""
         future = self._pool.submit(self.generate, prompts)
         try:
@@ -137,9 +189,9 @@ class AbstractiveCompressor:
         if not postings:
             return []
         digests = self.digest.compress_many(postings, encode)
-        completions = self._complete([PROMPT.format(posting=d) for d in digests]) or [""] * len(postings)
-        summaries = [parse_summary(c) for c in completions]
-        texts = [s.render(header(p)) for p, s in zip(postings, summaries, strict=True) if s is not None]
+        completions = self._complete([prompt(d) for d in digests]) or [""] * len(postings)
+        summaries = [parse_summary(RESPONSE_PREFIX + c, d) for c, d in zip(completions, digests, strict=True)]
+        texts = [s.render(header(p), p.seniority) for p, s in zip(postings, summaries, strict=True) if s is not None]
         fitted = iter(fit(texts, self.budget_tokens, encode))
         failed = [p for p, s in zip(postings, summaries, strict=True) if s is None]
         fallbacks = iter(self.fallback.compress_many_encoded(failed, encode))

@@ -40,7 +40,7 @@ CLASS_VALUE: dict[SegmentClass, float] = {
 POSITION_DISCOUNT = 0.3
 # A named tool or credential ("SQL", "C++", "CPA", "Node.js") counts this much more than a word.
 TECH_BONUS = 1.0
-# Fragments shorter than this ("Remote", "Full-time") say little unless listed as skills.
+# Sentences shorter than this ("Remote", "Full-time") say little; bullets and skills may be one word.
 MIN_WORDS = 2
 # Candidates tokenized per posting, in characters per budget token (~2x the budget in tokens):
 # enough to fill it, few enough that a 25 KB posting costs no more to tokenize than a short one.
@@ -114,7 +114,10 @@ def _words(text: str) -> int:
 
 
 def _worth_classifying(s: Segment) -> bool:
-    return s.kind is not Kind.HEADING and (s.section is SegmentClass.SKILLS or _words(s.text) >= MIN_WORDS)
+    """Headings never; a one-word bullet or skills-section item ("Python") may be a skill."""
+    if s.kind is Kind.HEADING:
+        return False
+    return s.kind is Kind.BULLET or s.section is SegmentClass.SKILLS or _words(s.text) >= MIN_WORDS
 
 
 def candidates(posting: JobPosting, budget_tokens: int) -> list[_Candidate]:

@@ -1,10 +1,13 @@
 """Batched greedy generation with any HF causal LM: the engine behind the abstractive compressor.
 
-    generate = load_generator(path, max_new_tokens=96, timeout_s=30)
+    generate = load_generator(path, max_new_tokens=64, timeout_s=30)
     generate(prompts) -> list[str]      # one completion per prompt, same order
 
-Each prompt is a user message: rendered with the model's chat template when it has one (plain text
-otherwise), cut to its first `max_prompt_tokens` tokens (callers put instructions first).
+A prompt is a user message, or a chat (a list of {"role", "content"} messages, e.g. with worked
+examples as earlier turns); a chat that ends with an assistant message is continued from it
+(prefill: the reply is forced to start that way) and the completion holds only the new text.
+Chats are rendered with the model's chat template (messages joined by blank lines without one); the
+last user message is cut to its first `max_prompt_tokens` tokens (callers put instructions first).
 Decoding is greedy, so outputs are deterministic; prompts are sorted by length and run in
 left-padded batches. `timeout_s` bounds a whole call: past it, decoding stops and the call raises
 GenerationTimeout (callers fall back). With vLLM installed and a GPU present, `backend="auto"`
@@ -13,7 +16,7 @@ uses it (import-guarded). Ignores sampling settings in the model's generation_co
 
 import importlib.util
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -23,9 +26,10 @@ from transformers import GenerationConfig, PreTrainedTokenizerBase, StoppingCrit
 from slm.load import Device, DType, LoadedModel, check_safetensors_only, load_model
 
 Backend = Literal["auto", "torch", "vllm"]
-# A summary of a posting needs ~60-90 tokens; a bound keeps a rambling model from running on.
-DEFAULT_MAX_NEW_TOKENS = 96
-# The compressor sends ~300-token prompts; anything longer is cut rather than slowing the batch.
+Prompt = str | Sequence[Mapping[str, str]]
+# A summary of a posting needs ~40-60 tokens; a bound keeps a rambling model from running on.
+DEFAULT_MAX_NEW_TOKENS = 64
+# The compressor's postings run ~200 tokens; anything longer is cut rather than slowing the batch.
 DEFAULT_MAX_PROMPT_TOKENS = 512
 # Rows per forward pass: on CPU larger batches pad more than they gain; GPUs want more.
 DEFAULT_BATCH_SIZE = 8
@@ -45,15 +49,21 @@ class _Deadline(StoppingCriteria):
         return torch.full((input_ids.shape[0],), self.expired, dtype=torch.bool, device=input_ids.device)
 
 
-def render(tokenizer: PreTrainedTokenizerBase, prompt: str, max_prompt_tokens: int) -> str:
-    """The user message, cut to its first max_prompt_tokens tokens, in the model's chat format."""
-    ids = tokenizer.encode(prompt, add_special_tokens=False)
-    if len(ids) > max_prompt_tokens:
-        prompt = tokenizer.decode(ids[:max_prompt_tokens])
+def _cut(tokenizer: PreTrainedTokenizerBase, text: str, max_tokens: int) -> str:
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    return tokenizer.decode(ids[:max_tokens]) if len(ids) > max_tokens else text
+
+
+def render(tokenizer: PreTrainedTokenizerBase, prompt: Prompt, max_prompt_tokens: int) -> str:
+    """The prompt as the model's input text: chat template, prefill, last message cut to size."""
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [dict(m) for m in prompt]
+    last = next(m for m in reversed(messages) if m["role"] == "user")
+    last["content"] = _cut(tokenizer, last["content"], max_prompt_tokens)
     if not tokenizer.chat_template:
-        return prompt
+        return "\n\n".join(m["content"] for m in messages)
+    prefill = messages[-1]["role"] == "assistant"
     return tokenizer.apply_chat_template(
-        [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        messages, tokenize=False, add_generation_prompt=not prefill, continue_final_message=prefill
     )
 
 
@@ -79,7 +89,7 @@ class Generator:
             do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id
         )
 
-    def __call__(self, prompts: Sequence[str]) -> list[str]:
+    def __call__(self, prompts: Sequence[Prompt]) -> list[str]:
         deadline = time.monotonic() + self.timeout_s if self.timeout_s else float("inf")
         tokenizer = self.loaded.tokenizer
         texts = [render(tokenizer, p, self.max_prompt_tokens) for p in prompts]
@@ -119,7 +129,7 @@ class VllmGenerator:
         self.max_prompt_tokens = max_prompt_tokens
         self.params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens)
 
-    def __call__(self, prompts: Sequence[str]) -> list[str]:
+    def __call__(self, prompts: Sequence[Prompt]) -> list[str]:
         texts = [render(self.tokenizer, p, self.max_prompt_tokens) for p in prompts]
         return [out.outputs[0].text.strip() for out in self.llm.generate(texts, self.params, use_tqdm=False)]
 

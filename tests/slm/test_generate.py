@@ -49,5 +49,15 @@ def test_render_uses_the_chat_template_and_cuts_long_prompts(generator: Generato
     assert rendered.count("word") == 20
 
 
+def test_a_chat_ending_with_the_assistant_is_continued(generator: Generator) -> None:
+    chat = [{"role": "user", "content": "Example posting"}, {"role": "assistant", "content": "Role: Cook"},
+            {"role": "user", "content": "word " * 100}, {"role": "assistant", "content": "Role:"}]
+    rendered = render(generator.loaded.tokenizer, chat, max_prompt_tokens=10)
+    assert rendered.endswith("<|im_start|>assistant\nRole:") and "Role: Cook<|im_end|>" in rendered
+    assert rendered.count("word") == 10  # only the last user message is cut
+    [completion] = generator([chat])
+    assert isinstance(completion, str) and not completion.startswith("Role:")
+
+
 def test_vllm_is_only_chosen_where_it_can_run() -> None:
     assert vllm_available() is False
