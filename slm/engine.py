@@ -66,7 +66,6 @@ class ScoringEngine:
         bias = getattr(head, "bias", None)
         self.offset = float(bias[yes_id] - bias[no_id]) if bias is not None else 0.0
         self.device = self.direction.device
-        self.dtype = head.weight.dtype
         self.heads = _heads(model)
         self.token_budget = token_budget
         self.mode: Mode = mode
@@ -76,6 +75,11 @@ class ScoringEngine:
         if self.device.type == "cpu":
             # Subnormal floats take a slow microcode path in the softmax and matmuls (3x measured).
             torch.set_flush_denormal(True)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The model's dtype now (masks are built in it; the model may be cast after construction)."""
+        return self.body.dtype
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[np.ndarray]:
         sizes = [len(r.items) for r in requests]
