@@ -28,11 +28,14 @@ from schemas import JobPosting
 log = logging.getLogger(__name__)
 
 NAME = "abstractive"
-VERSION = "1"  # bump with PROMPT or the summary format
+VERSION = "1"  # bump with the prompt, the checks or the summary format
 # The model reads this much of the extractive digest: most of a posting's signal, ~half its length.
 INPUT_TOKENS = 192
-# SmolLM2-135M summarizes a batch of 16 postings in ~20 s on 2 CPU cores; a stuck engine stops here.
+# SmolLM2-135M summarizes a batch of 16 postings in 15-40 s on 2 CPU cores; a stuck engine stops here.
 DEFAULT_TIMEOUT_S = 120.0
+# The summary format takes ~40 tokens; a model looping in its skills list stops here (generation
+# cost grows with it). Pass it to the engine: `load_generator(path, max_new_tokens=...)`.
+SUMMARY_MAX_NEW_TOKENS = 48
 # Skills kept from a summary; small models repeat themselves past this.
 MAX_SKILLS = 10
 # A "skill" longer than this is a sentence the model wrote instead of a list item.
