@@ -8,6 +8,7 @@
   activations), not what earlier rows left behind and freed.
 """
 
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -68,6 +69,7 @@ def machine() -> dict[str, object]:
     return {
         "cpu": model or platform.processor(),
         "threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(OpenMP default)"),
         "avx512_bf16": "avx512_bf16" in flags,
         "amx_bf16": "amx_bf16" in flags,
         "torch": torch.__version__,

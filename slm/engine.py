@@ -16,6 +16,10 @@ softmax([l_yes, l_no])[0] = sigmoid(l_yes - l_no) is one dot product per item.
 - Hygiene: inference_mode, no Python work per token, `warmup()` runs one full batch and then
   freezes the GC (gc.freeze) so the long-lived model objects are never scanned again.
 
+The engine owns the model it is given: it switches its attention implementation to
+`BLOCK_ATTENTION` (plain SDPA for any call without a block layout) and, on CPU, sets the process to
+flush subnormal floats to zero.
+
 Ignores: tokenization and prompt text (`slm.scorer`), the wire format and deadlines (`worker`).
 """
 
@@ -66,7 +70,6 @@ class ScoringEngine:
         bias = getattr(head, "bias", None)
         self.offset = float(bias[yes_id] - bias[no_id]) if bias is not None else 0.0
         self.device = self.direction.device
-        self.heads = _heads(model)
         self.token_budget = token_budget
         self.mode: Mode = mode
         self.attention: Attention = attention
@@ -99,7 +102,7 @@ class ScoringEngine:
     def _hidden(self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """Final hidden states (T, hidden) of the batch's stream."""
         if self.attention == "blocks":
-            layout = block_layout(batch, self.heads, self.dtype, self.device)
+            layout = block_layout(batch, self.dtype, self.device)
             # A 2D no-padding mask: transformers then skips its own mask (restarting positions
             # would otherwise make it build a T x T "packed sequence" mask the blocks do not use).
             args = {"attention_mask": torch.ones_like(ids, dtype=torch.bool), "block_layout": layout}
@@ -124,9 +127,3 @@ def compile_elementwise(body: torch.nn.Module) -> None:
     for module in body.modules():
         if type(module).__name__.endswith(("MLP", "RMSNorm")):
             module.compile(dynamic=True)
-
-
-def _heads(model: PreTrainedModel) -> tuple[int, int]:
-    """(query heads, key/value heads) of the decoder's attention."""
-    heads = model.config.num_attention_heads
-    return heads, getattr(model.config, "num_key_value_heads", None) or heads

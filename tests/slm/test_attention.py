@@ -58,7 +58,7 @@ def test_block_attention_equals_sdpa_with_the_dense_mask(heads: int, kv_heads: i
     mask = dense_mask(batch, torch.float32, torch.device("cpu"))
     rep = heads // kv_heads
     want = F.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1), mask)
-    layout = block_layout(batch, (heads, kv_heads), torch.float32, torch.device("cpu"))
+    layout = block_layout(batch, torch.float32, torch.device("cpu"))
     got, _ = block_attention(torch.nn.Module(), q, k, v, None, scaling=dim**-0.5, block_layout=layout)
     assert len(layout.groups) > 1
     torch.testing.assert_close(got, want.transpose(1, 2), atol=1e-5, rtol=1e-5)
