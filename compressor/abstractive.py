@@ -149,6 +149,11 @@ def parse_summary(completion: str, source: str) -> Summary | None:
     return Summary(grounded_role, _seniority(fields.get("seniority", "")), skills, _value(fields.get("domain", "")))
 
 
+def summarizer_version(model_name: str) -> str:
+    """The version includes the summarizer's name: a different model writes different contexts."""
+    return f"{VERSION}+{model_name}"
+
+
 class AbstractiveCompressor:
     name = NAME
 
@@ -162,7 +167,7 @@ class AbstractiveCompressor:
         self.generate = generate
         self.budget_tokens = budget_tokens
         self.timeout_s = timeout_s
-        self.version = f"{VERSION}+{model_name}"  # a different summarizer writes different contexts
+        self.version = summarizer_version(model_name)
         self.fallback = ExtractiveCompressor(budget_tokens)
         self.digest = ExtractiveCompressor(INPUT_TOKENS)
         # One worker: a timed-out call keeps it busy, so the next batch falls back instead of piling up.

@@ -10,7 +10,8 @@ Both kinds share the `Compressor` protocol the postings loop uses. The abstracti
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from compressor.abstractive import DEFAULT_TIMEOUT_S, AbstractiveCompressor, Generate
+from compressor import abstractive, extractive
+from compressor.abstractive import DEFAULT_TIMEOUT_S, AbstractiveCompressor, Generate, summarizer_version
 from compressor.budget import Encode
 from compressor.extractive import DEFAULT_BUDGET_TOKENS, Compressed, ExtractiveCompressor
 from schemas import JobPosting
@@ -43,3 +44,11 @@ def make_compressor(
             raise ValueError("the abstractive compressor needs a generate function (see slm.generate)")
         return AbstractiveCompressor(generate, budget_tokens, timeout_s, model_name)
     raise ValueError(f"unknown compressor kind {kind!r}; expected 'extractive' or 'abstractive'")
+
+
+def compressor_id(kind: Kind, model_name: str = "llm") -> str:
+    """The name@version a compressor of this kind writes under, without building it: a queries-only
+    worker reads the context store in that namespace and never compresses."""
+    if kind == "extractive":
+        return f"{extractive.NAME}@{extractive.VERSION}"
+    return f"{abstractive.NAME}@{summarizer_version(model_name)}"

@@ -13,6 +13,8 @@ from typing import Literal
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from compressor import DEFAULT_BUDGET_TOKENS
+
 Device = Literal["auto", "cpu", "cuda"]
 DType = Literal["auto", "bfloat16", "float32"]
 MANIFEST = "rankstream.json"  # written beside the weights by `rankstream model build|tiny|fetch-base`
@@ -101,3 +103,12 @@ def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
 
 def write_manifest(path: Path, manifest: dict) -> None:
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def context_budget(path: Path, configured: int | None = None) -> int:
+    """Tokens per compressed context for the model at `path`: the configured budget, else the one the
+    model was trained with (its manifest), else the compressor's default."""
+    if configured is not None:
+        return configured
+    trained = read_manifest(path).get("compressor", {}).get("budget_tokens")
+    return int(trained) if trained else DEFAULT_BUDGET_TOKENS

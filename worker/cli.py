@@ -38,17 +38,14 @@ def compress(
     limit: Annotated[int | None, typer.Option(help="Show at most this many rows.")] = None,
 ) -> None:
     """Show each posting of FILE before and after compression (RANKSTREAM_COMPRESSOR), with token counts."""
-    from compressor.factory import make_compressor
     from compressor.preview import preview
     from slm.base import fetch_base
-    from slm.generate import load_generator
     from slm.tokens import TextEncoder
+    from worker.service import build_compressor
 
     settings = Settings()
     tokenizer_dir = settings.model_path if settings.model_path.is_dir() else fetch_base(settings.home)
-    generate = load_generator(fetch_base(settings.home)) if settings.compressor == "abstractive" else None
-    compressor = make_compressor(settings.compressor, settings.context_budget_tokens, generate,
-                                 model_name=getattr(generate, "name", "llm"))
+    compressor = build_compressor(settings)
     for line in preview(file, compressor, TextEncoder.load(tokenizer_dir).encode, limit):
         typer.echo(line)
 
@@ -119,9 +116,19 @@ def model_eval(
 
     s = Settings()
     out = out or s.home / "eval" / f"{model.resolve().name}-{split}.json"
-    result = evaluate(model, split, s.onet_dir, compare=[fetch_base(s.home)], max_queries=max_queries,
-                      contexts=("compressed", "full") if full_context else ("compressed",), seed=seed,
-                      budget_tokens=s.context_budget_tokens, device=s.device, dtype=s.dtype, threads=s.threads,
-                      out=out)
+    result = evaluate(
+        model,
+        split,
+        s.onet_dir,
+        compare=[fetch_base(s.home)],
+        max_queries=max_queries,
+        contexts=("compressed", "full") if full_context else ("compressed",),
+        seed=seed,
+        budget_tokens=s.context_budget_tokens,
+        device=s.device,
+        dtype=s.dtype,
+        threads=s.threads,
+        out=out,
+    )
     print_results(result)
     typer.echo(f"wrote {out}")

@@ -2,22 +2,23 @@
 
 Within a batch, one event per job survives, by the store's own rule: the later event wins unless
 both carry `updated_at` and the later one is older (Kafka keys by job_id, so a job's events arrive in
-order). An upsert whose content hash matches the stored one costs no compression. The store ignores
-upserts older than what it holds. A posting's message is finished once its outcome is in Redis.
+order). An upsert whose content hash matches the stored one costs no compression (the store only
+advances its `updated_at` and TTL). Contexts are tokenized once, by the compressor that fits them to
+the budget. The store ignores upserts older than what it holds. A posting's message is finished once
+its outcome is in Redis.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from compressor import ContextEntry, ContextStore, content_hash
+from compressor import Compressed, ContextEntry, ContextStore, content_hash
 from schemas import JobPosting, JobPostingDelete
 from worker.batch import Batch
 from worker.commit import OffsetTracker
 from worker.publish import Publisher, Source
 from worker.telemetry import Metrics
 
-Encode = Callable[[Sequence[str]], list[list[int]]]
-CompressMany = Callable[[Sequence[JobPosting]], list[str]]
+CompressMany = Callable[[Sequence[JobPosting]], list[Compressed]]
 
 
 PostingEvent = JobPosting | JobPostingDelete
@@ -38,14 +39,12 @@ class ContextWriter:
     def __init__(
         self,
         compress_many: CompressMany,
-        encode: Encode,
         store: ContextStore,
         publisher: Publisher,
         tracker: OffsetTracker,
         metrics: Metrics,
     ) -> None:
         self.compress_many = compress_many
-        self.encode = encode
         self.store = store
         self.publisher = publisher
         self.tracker = tracker
@@ -68,14 +67,16 @@ class ContextWriter:
     def _upsert(self, postings: list[JobPosting]) -> None:
         hashes = [content_hash(p) for p in postings]
         stored = self.store.stored_hashes([p.job_id for p in postings])
+        unchanged = [p for p, h, s in zip(postings, hashes, stored, strict=True) if h == s]
         changed = [(p, h) for p, h, s in zip(postings, hashes, stored, strict=True) if h != s]
-        self.metrics.contexts.add(len(postings) - len(changed), {"outcome": "unchanged"})
+        self.store.touch_many([p.job_id for p in unchanged], [p.updated_at for p in unchanged])
+        self.metrics.contexts.add(len(unchanged), {"outcome": "unchanged"})
         if not changed:
             return
-        texts = self.compress_many([p for p, _ in changed])
+        compressed = self.compress_many([p for p, _ in changed])
         entries = [
-            ContextEntry(p.job_id, text, ids, h, p.updated_at)
-            for (p, h), text, ids in zip(changed, texts, self.encode(texts), strict=True)
+            ContextEntry(p.job_id, c.text, c.token_ids, h, p.updated_at, c.compressor)
+            for (p, h), c in zip(changed, compressed, strict=True)
         ]
         written = self.store.put_many(entries)
         self.metrics.contexts.add(sum(written), {"outcome": "written"})

@@ -118,7 +118,7 @@ def run_demo(settings: Settings) -> int:
         queries = _publish_queries(settings, uuid.uuid4().hex[:8])
         results = _collect(settings, set(queries))
         console.print(
-            f"model: {parts.scorer.name}, compressor: {parts.compressor.id}: "
+            f"model: {parts.scorer.name}, compressor: {parts.store.compressor_id}: "
             f"{len(results)}/{len(queries)} queries ranked in {time.monotonic() - started:.1f}s"
         )
         _print(queries, results)

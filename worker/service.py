@@ -13,9 +13,14 @@ from typing import Any
 
 import redis
 
-from compressor import ContextStore, ExtractiveCompressor
+from compressor import ContextStore
+from compressor.abstractive import SUMMARY_MAX_NEW_TOKENS
+from compressor.factory import Compressor, compressor_id, make_compressor
 from schemas import parse_posting_event, parse_search_query
 from slm import Scorer
+from slm.base import BASE_NAME, fetch_base
+from slm.generate import load_generator
+from slm.load import context_budget, model_name
 from slm.tokens import TextEncoder
 from worker.batch import Batcher
 from worker.commit import OffsetTracker
@@ -48,8 +53,26 @@ class Parts:
 
     scorer: Scorer | None  # None for a postings-only worker: it needs the tokenizer, not the weights
     encoder: TextEncoder
-    compressor: ExtractiveCompressor
+    compressor: Compressor | None  # None for a queries-only worker: it reads contexts, never writes them
     store: ContextStore
+
+
+def context_tokens(settings: Settings) -> int:
+    return context_budget(settings.model_path, settings.context_budget_tokens)
+
+
+def summarizer_name(settings: Settings) -> str:
+    return model_name(settings.summarizer_path) if settings.summarizer_path else BASE_NAME
+
+
+def build_compressor(settings: Settings) -> Compressor:
+    tokens = context_tokens(settings)
+    if settings.compressor == "extractive":
+        return make_compressor("extractive", tokens)
+    path = settings.summarizer_path or fetch_base(settings.home)
+    generate = load_generator(path, device=settings.device, dtype=settings.dtype, threads=settings.threads,
+                              max_new_tokens=SUMMARY_MAX_NEW_TOKENS)
+    return make_compressor("abstractive", tokens, generate, settings.summarizer_timeout_s, summarizer_name(settings))
 
 
 def build_parts(settings: Settings, role: Role) -> Parts:
@@ -59,8 +82,9 @@ def build_parts(settings: Settings, role: Role) -> Parts:
         else None
     )
     encoder = TextEncoder(scorer.tokenizer) if scorer else TextEncoder.load(settings.model_path)
-    compressor = ExtractiveCompressor(settings.context_budget_tokens)
-    store = ContextStore(redis_client(settings), compressor.id, encoder.id, settings.context_ttl_seconds)
+    compressor = build_compressor(settings) if role != "queries" else None
+    namespace = compressor.id if compressor else compressor_id(settings.compressor, summarizer_name(settings))
+    store = ContextStore(redis_client(settings), namespace, encoder.id, settings.context_ttl_seconds)
     return Parts(scorer, encoder, compressor, store)
 
 
@@ -78,10 +102,9 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
     deadline_s = settings.batch_deadline_ms / 1e3
     routes: dict[str, Route] = {}
     compressor, encoder = parts.compressor, parts.encoder
-    if role in ("postings", "all"):
+    if role in ("postings", "all") and compressor is not None:
         writer = ContextWriter(
-            lambda ps: compressor.compress_many(ps, encoder.encode),
-            encoder.encode,
+            lambda ps: compressor.compress_many_encoded(ps, encoder.encode),
             parts.store,
             publisher,
             tracker,
@@ -93,7 +116,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             Stage("postings", Batcher(lambda _: 1, settings.consume_batch, deadline_s), writer.handle, writer.fail),
         )
     if role in ("queries", "all") and parts.scorer is not None:
-        scorer = QueryScorer(parts.scorer, parts.store, publisher, telemetry.metrics, settings.context_budget_tokens)
+        scorer = QueryScorer(parts.scorer, parts.store, publisher, telemetry.metrics, context_tokens(settings))
         routes[settings.topic_queries] = Route(
             Validator(parse_search_query),
             lambda src, q: PendingQuery(src, q, time.monotonic()),

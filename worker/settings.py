@@ -54,7 +54,12 @@ class Settings(BaseSettings):
 
     # --- compressor ---
     compressor: Literal["extractive", "abstractive"] = "extractive"
-    context_budget_tokens: int = Field(96, ge=16, le=1024)
+    # Tokens per context. None: the budget the model was trained with (its manifest), else 64.
+    context_budget_tokens: int | None = Field(None, ge=16, le=1024)
+    # The summarizer of the abstractive compressor; None: the base instruct model (fetched once).
+    summarizer_path: Path | None = None
+    # A summarizer batch slower than this falls back to extractive contexts for the batch.
+    summarizer_timeout_s: float = Field(120.0, gt=0)
 
     # --- flow control ---
     # Requests waiting for the model before partitions are paused (backpressure).

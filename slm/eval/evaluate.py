@@ -24,13 +24,13 @@ from typing import Literal
 
 from rich.progress import track
 
-from compressor import DEFAULT_BUDGET_TOKENS, ExtractiveCompressor
+from compressor import ExtractiveCompressor
 from slm.data.contexts import Contexts, compressed_contexts, full_contexts
 from slm.data.onet import ATTRIBUTION, Onet, Query, load_onet
 from slm.data.retrieval import FIRST_STAGE_K, Bm25
 from slm.data.splits import Split, split_queries, subsample
 from slm.eval.metrics import CUTOFF, mean_metrics, recall
-from slm.load import Device, DType
+from slm.load import Device, DType, context_budget
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
@@ -108,7 +108,7 @@ def evaluate(
     contexts: Sequence[ContextKind] = ("compressed",),
     max_queries: int | None = None,
     seed: int = 0,
-    budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+    budget_tokens: int | None = None,
     device: Device = "auto",
     dtype: DType = "auto",
     threads: int | None = None,
@@ -122,12 +122,13 @@ def evaluate(
     rows = [_row("bm25", None, evals.candidates, evals, None)]
     for path in _unique([*compare, model_dir]):
         scorer = Scorer.load(path, device=device, dtype=dtype, threads=threads)
+        budget = context_budget(path, budget_tokens)
         for kind in contexts:
-            ctx = _contexts(kind, evals, onet, scorer, budget_tokens)
+            ctx = _contexts(kind, evals, onet, scorer, budget)
             start = time.perf_counter()
             rankings = rerank(scorer, evals, ctx, f"{scorer.name} [{kind}]")
             rows.append({**_row(scorer.name, kind, rankings, evals, time.perf_counter() - start),
-                         "model_dir": str(path)})
+                         "model_dir": str(path), "context_budget_tokens": budget})
     result = {
         "split": split,
         "queries": len(evals.queries),
@@ -140,8 +141,7 @@ def evaluate(
             f"recall@{FIRST_STAGE_K}_whole_split": whole.first_stage_recall(),
             "bm25_whole_split": mean_metrics(whole.candidates, whole.judgments, CUTOFF),
         },
-        "compressor": ExtractiveCompressor(budget_tokens).id,
-        "context_budget_tokens": budget_tokens,
+        "compressor": ExtractiveCompressor().id,
         "rows": rows,
         "attribution": ATTRIBUTION,
     }

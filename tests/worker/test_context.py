@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from compressor import ContextStore
+from compressor import Compressed, ContextStore
 from schemas import JobPosting, JobPostingDelete
 from worker.batch import Batch
 from worker.commit import OffsetTracker
@@ -27,16 +27,15 @@ class Recorder:
     def __init__(self) -> None:
         self.compressed: list[str] = []
 
-    def compress_many(self, postings: list[JobPosting]) -> list[str]:
+    def compress_many(self, postings: list[JobPosting]) -> list[Compressed]:
         self.compressed += [p.job_id for p in postings]
-        return [f"{p.title} ctx" for p in postings]
+        return [Compressed(f"{p.title} ctx", [len(p.title)], "test@1") for p in postings]
 
 
 def make_writer(client: redis.Redis) -> tuple[ContextWriter, Recorder, OffsetTracker, ContextStore]:
     recorder, tracker = Recorder(), OffsetTracker()
     store = ContextStore(client, "test@1", "tok-x")
-    encode = lambda texts: [[len(t)] for t in texts]  # noqa: E731
-    return ContextWriter(recorder.compress_many, encode, store, None, tracker, Metrics.noop()), recorder, tracker, store
+    return ContextWriter(recorder.compress_many, store, None, tracker, Metrics.noop()), recorder, tracker, store
 
 
 def test_unchanged_repost_costs_no_compression(redis_client: redis.Redis) -> None:

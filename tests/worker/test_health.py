@@ -23,8 +23,9 @@ def state() -> dict:
 
 
 def test_status_codes_follow_state(state: dict) -> None:
-    server = HealthServer("127.0.0.1", 0, lambda: state["heartbeat"], lambda: state["ready"],
-                          lambda: b"rankstream_results_total 3.0\n")
+    server = HealthServer(
+        "127.0.0.1", 0, lambda: state["heartbeat"], lambda: state["ready"], lambda: b"rankstream_results_total 3.0\n"
+    )
     server.start()
     try:
         assert get(server.port, "/healthz")[0] == 200
