@@ -6,6 +6,9 @@ order. It never generates and never computes the full-vocabulary head: the last 
 each item is multiplied by the yes/no rows of the output embedding only, and
 softmax([l_yes, l_no])[0] = sigmoid(l_yes - l_no) is one dot product per item.
 
+One way to score: `score` packs the requests (`batches`) and runs each batch (`run`: the sigmoid of
+`logits`, under inference_mode); training (`slm.train`) calls `batches` and `logits` with grad.
+
 - mode "multi-item": one row = prefix + many items (masked from each other); "pairwise": one item
   per row. Both go through the same packer (`slm.batch`) and the same model call.
 - attention "blocks" (default): `slm.attention.block_attention`; "mask": the model's own SDPA with
@@ -24,7 +27,7 @@ Ignores: tokenization and prompt text (`slm.scorer`), the wire format and deadli
 """
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import numpy as np
@@ -87,17 +90,25 @@ class ScoringEngine:
     def score(self, requests: Sequence[ScoreRequest]) -> list[np.ndarray]:
         sizes = [len(r.items) for r in requests]
         scores = np.empty(sum(sizes), dtype=np.float32)
-        items_per_row = 1 if self.mode == "pairwise" else None
-        for batch in pack(requests, self.token_budget, items_per_row):
+        for batch in self.batches(requests):
             scores[batch.targets] = self.run(batch)
         return np.split(scores, np.cumsum(sizes)[:-1]) if requests else []
+
+    def batches(self, requests: Sequence[ScoreRequest]) -> Iterator[Batch]:
+        """The requests packed as this engine runs them (mode, token budget)."""
+        return pack(requests, self.token_budget, 1 if self.mode == "pairwise" else None)
 
     @torch.inference_mode()
     def run(self, batch: Batch) -> np.ndarray:
         """P(yes) at each of the batch's score positions, in the batch's item order."""
+        return torch.sigmoid(self.logits(batch)).cpu().numpy()
+
+    def logits(self, batch: Batch) -> torch.Tensor:
+        """l_yes - l_no (float32) at each score position, in the batch's item order. Differentiable
+        when called with grad enabled (training: `slm.train`); `run` calls it under inference_mode."""
         ids, positions, score_at = self.upload(batch.input_ids, batch.position_ids, batch.score_at)
         last = self._hidden(batch, ids[None], positions[None]).index_select(0, score_at).float()
-        return torch.sigmoid(last @ self.direction + self.offset).cpu().numpy()
+        return last @ self.direction + self.offset
 
     def _hidden(self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """Final hidden states (T, hidden) of the batch's stream."""

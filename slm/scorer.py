@@ -22,8 +22,8 @@ from transformers import PreTrainedTokenizerBase
 
 from slm.batch import ScoreRequest
 from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, Mode, ScoringEngine
-from slm.load import Device, DType, load_model, load_tokenizer, model_name
-from slm.prompt import PromptPieces, build_pieces
+from slm.load import Device, DType, load_model, load_tokenizer, model_name, read_manifest
+from slm.prompt import PromptPieces, build_pieces, manifest_pieces
 
 # Items longer than this are cut: a bounded row keeps one request from starving the batch.
 MAX_ITEM_TOKENS = 1024
@@ -43,11 +43,13 @@ class Engine(Protocol):
 
 
 class Scorer:
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, engine: Engine, name: str) -> None:
+    def __init__(
+        self, tokenizer: PreTrainedTokenizerBase, engine: Engine, name: str, pieces: PromptPieces | None = None
+    ) -> None:
         self.tokenizer = tokenizer
         self.engine = engine
         self.name = name
-        self.pieces: PromptPieces = build_pieces(tokenizer)
+        self.pieces: PromptPieces = pieces or build_pieces(tokenizer)
 
     @classmethod
     def load(
@@ -69,22 +71,22 @@ class Scorer:
         if backend == "vllm":
             return cls._load_vllm(Path(path), dtype)
         loaded = load_model(path, device, dtype, threads)
-        pieces = build_pieces(loaded.tokenizer)
+        pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
         engine = ScoringEngine(
             loaded.model, pieces.yes_id, pieces.no_id, token_budget, mode, attention, compile, cuda_graphs
         )
         if warmup:
             engine.warmup()
-        return cls(loaded.tokenizer, engine, loaded.name)
+        return cls(loaded.tokenizer, engine, loaded.name, pieces)
 
     @classmethod
     def _load_vllm(cls, path: Path, dtype: DType) -> "Scorer":
         from slm.vllm_backend import VllmEngine  # import-guarded: vllm is optional
 
         tokenizer = load_tokenizer(path)
-        pieces = build_pieces(tokenizer)
+        pieces = manifest_pieces(tokenizer, read_manifest(path))
         labels = tokenizer.convert_ids_to_tokens([pieces.no_id, pieces.yes_id])
-        return cls(tokenizer, VllmEngine(path, labels, dtype), model_name(path))
+        return cls(tokenizer, VllmEngine(path, labels, dtype), model_name(path), pieces)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of texts, in one batched call of the fast tokenizer, no special tokens."""
