@@ -1,0 +1,151 @@
+"""The SFT loop: listwise lists through the scoring engine's own packing, masking and logits, with grad.
+
+Contract: `train(model, tokenizer, sampler, config, run_dir) -> TrainStats` trains `model` in place
+(its top layers, see `slm.train.trainable`) for `config.steps` AdamW steps of `config.lists_per_step`
+lists each, drawn in order from `sampler` epoch after epoch. Each list becomes one request through
+the serving path (`Scorer.requests`: the prompt style's pieces around the query and the contexts),
+the engine packs it (`ScoringEngine.batches`) and computes l_yes - l_no at each item's end
+(`ScoringEngine.logits`): what is trained is exactly what is served. The loss is `slm.train.loss`.
+
+Learning rate: linear warmup, then cosine down to `min_lr_fraction` of the peak. Seeded: the data
+order is the sampler's (seed, epoch), and nothing else is random. With `run_dir`, a checkpoint is
+written every `checkpoint_every` steps and at the end, and a run restarts from the latest one (same
+config), reproducing the uninterrupted run. A rich progress bar shows loss, tokens/s and the ETA.
+
+Attention: training uses the dense 4D mask (`attention="mask"`): the block attention computes its
+scores with in-place `out=` kernels, which autograd refuses. Same rule, same logits (tested).
+Ignores: evaluation and saving the model (`slm.build`), where the lists come from (`slm.data`).
+"""
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from slm.data.lists import ListSampler, RankingList
+from slm.engine import ScoringEngine
+from slm.prompt import build_pieces
+from slm.scorer import EncodedQuery, Scorer
+from slm.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from slm.train.config import TrainConfig
+from slm.train.loss import list_loss
+from slm.train.trainable import make_trainable, mixed_precision
+
+# One list (~1.1k tokens) is one forward pass; a list longer than this splits across rows.
+TRAIN_TOKEN_BUDGET = 4096
+TRAIN_ATTENTION = "mask"  # block attention's in-place kernels do not support autograd
+
+StepHook = Callable[[int, "TrainStats"], None]
+
+
+@dataclass
+class TrainStats:
+    steps: int = 0
+    lists: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    losses: list[float] = field(default_factory=list)  # mean list loss of each step of this invocation
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    peak = config.learning_rate
+    if step < config.warmup_steps:
+        return peak * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(config.steps - config.warmup_steps, 1)
+    floor = config.min_lr_fraction
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def lists_from(sampler: ListSampler, start: int) -> Iterator[RankingList]:
+    """Lists of epoch 0, 1, ... in order, from the `start`-th on."""
+    stream = (ranking for epoch in itertools.count() for ranking in sampler.epoch(epoch))
+    return itertools.islice(stream, start, None)
+
+
+class Trainer:
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: TrainConfig) -> None:
+        self.model, self.config = model, config
+        pieces = build_pieces(tokenizer, config.prompt)
+        self.params = make_trainable(model, config.train_layers)
+        self.engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, TRAIN_TOKEN_BUDGET, attention=TRAIN_ATTENTION)
+        self.scorer = Scorer(tokenizer, self.engine, "training", pieces)
+        self.optimizer = torch.optim.AdamW(
+            self.params.values(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+
+    def list_logits(self, ranking: RankingList) -> tuple[torch.Tensor, int]:
+        """l_yes - l_no of each candidate, in list order, and the tokens it took."""
+        requests = self.scorer.requests([EncodedQuery(ranking.query.text, ranking.contexts)])
+        parts, order, tokens = [], [], 0
+        for batch in self.engine.batches(requests):
+            parts.append(self.engine.logits(batch))
+            order.append(batch.targets)
+            tokens += batch.tokens
+        return torch.cat(parts)[torch.from_numpy(np.argsort(np.concatenate(order)))], tokens
+
+    def step(self, lists: list[RankingList], lr: float) -> tuple[float, int]:
+        """One optimizer step over `lists` (gradients accumulated list by list); mean loss, tokens."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        total, tokens = 0.0, 0
+        for ranking in lists:
+            with mixed_precision(self.model):
+                logits, n = self.list_logits(ranking)
+            loss = list_loss(logits, torch.tensor(ranking.grades), self.config.bce_weight)
+            (loss / len(lists)).backward()
+            total, tokens = total + loss.item(), tokens + n
+        torch.nn.utils.clip_grad_norm_(self.params.values(), self.config.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return total / len(lists), tokens
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        disable=not enabled,
+    )
+
+
+def train(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    sampler: ListSampler,
+    config: TrainConfig,
+    run_dir: Path | None = None,
+    on_step: StepHook | None = None,
+    progress: bool = True,
+) -> TrainStats:
+    trainer = Trainer(model, tokenizer, config)
+    record = config.as_dict()
+    found = latest_checkpoint(run_dir) if run_dir is not None else None
+    start = load_checkpoint(found, trainer.params, trainer.optimizer, record) if found else 0
+    lists = lists_from(sampler, start * config.lists_per_step)
+    stats, began = TrainStats(steps=start), time.perf_counter()
+    with _progress(progress) as bar:
+        task = bar.add_task("training", total=config.steps, completed=start, info="")
+        for step in range(start, config.steps):
+            chunk = list(itertools.islice(lists, config.lists_per_step))
+            loss, tokens = trainer.step(chunk, learning_rate(step, config))
+            stats.steps, stats.lists, stats.tokens = step + 1, stats.lists + len(chunk), stats.tokens + tokens
+            stats.seconds = time.perf_counter() - began
+            stats.losses.append(loss)
+            bar.update(task, advance=1, info=f"loss {loss:.3f}  {stats.tokens / stats.seconds:,.0f} tok/s")
+            if run_dir is not None and (stats.steps % config.checkpoint_every == 0 or stats.steps == config.steps):
+                save_checkpoint(run_dir, stats.steps, trainer.params, trainer.optimizer, record)
+            if on_step is not None:
+                on_step(stats.steps, stats)
+    return stats
