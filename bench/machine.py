@@ -5,9 +5,11 @@
 - `PeakRss`: the process's resident high-water mark over a block of code. Linux keeps one mark per
   process (VmHWM); writing "5" to /proc/self/clear_refs resets it to the current RSS, so each row
   gets its own mark. It counts what is resident during the row (runtime, the row's model, its
-  activations), not what earlier rows left behind and freed.
+  activations), not what earlier rows freed: freed heap is returned to the OS first (malloc_trim).
 """
 
+import contextlib
+import ctypes
 import os
 import platform
 import time
@@ -47,12 +49,20 @@ class PeakRss:
     """`with PeakRss() as rss: ...` then `rss.mb`: the process's RSS high-water mark inside the block."""
 
     def __enter__(self) -> "PeakRss":
+        _release_free_heap()
         Path("/proc/self/clear_refs").write_text("5")
         self.mb = 0.0
         return self
 
     def __exit__(self, *_: object) -> None:
         self.mb = peak_rss_mb()
+
+
+def _release_free_heap() -> None:
+    """Give freed malloc memory back to the OS (glibc keeps it otherwise), so the mark a row starts
+    from is what is live, not what an earlier row left in the heap."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def peak_rss_mb() -> float:

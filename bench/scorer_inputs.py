@@ -1,8 +1,9 @@
 """The scorer benchmark's inputs and models: real job text, fixed token lengths, three model shapes.
 
 - Items are real LinkedIn postings ("title at company, location: description"), tokenized once and
-  cut to ~60 tokens (a compressed context) or ~450 tokens (a full description). Cutting, not the
-  compressor, so the lengths are exact and the benchmark does not move when the compressor does.
+  cut to 60 tokens (a compressed context) or 450 tokens (a full description; shorter postings are
+  left out). Cutting, not the compressor, so the lengths are exact and the benchmark does not move
+  when the compressor does.
 - Queries are other real postings' "title, level, work type, location: ..." cut to 20 tokens,
   each with 32 candidates drawn in order from the item pool.
 - Models: the tiny test model, SmolLM2-135M (the base model, bf16 safetensors), and a
@@ -70,7 +71,8 @@ def _query_text(row: dict[str, str]) -> str:
 
 
 def _cut(tokenizer: PreTrainedTokenizerBase, texts: list[str], tokens: int) -> list[list[int]]:
-    return [ids[:tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    """Token ids of the texts that have at least `tokens` of them, cut to exactly `tokens`."""
+    return [ids[:tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"] if len(ids) >= tokens]
 
 
 def workload(data_dir: Path, tokenizer: PreTrainedTokenizerBase, kind: str, requests: int) -> list[EncodedQuery]:

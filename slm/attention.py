@@ -13,7 +13,8 @@ Two ways to apply the same rule to a `Batch` (its blocks are the rule in compact
   stream. On this CPU a bf16 bmm + softmax runs ~3x faster than SDPA's flash kernel with a mask.
   The layout travels to every layer as the `block_layout` keyword of the decoder's forward.
 
-Blocks are grouped by query length (powers of two), so short and long items do not pad each other.
+Blocks are grouped by query length (powers of two), so short and long items do not pad each other,
+and groups are cut small enough for their scores to stay in cache.
 Ignores: sliding windows, logit soft-capping and attention sinks (such models must use the mask).
 """
 
@@ -28,6 +29,10 @@ from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 from slm.batch import Batch
 
 BLOCK_ATTENTION = "rankstream_blocks"
+# Query x key elements per head in one group's matmuls: scores this size stay in cache through the
+# mask, softmax and second matmul (measured on 2 cores: 1.6-1.8x faster attention than one group
+# of 16-64 blocks, for 85- and 475-token items alike).
+MAX_SCORE_PLANE = 1 << 16
 
 
 def _query_owner(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,12 +100,22 @@ def _group(batch: Batch, sel: np.ndarray, dtype: torch.dtype, device: torch.devi
     )
 
 
+def _chunks(batch: Batch) -> list[np.ndarray]:
+    """Block indices by query-length class (powers of two), cut so that each chunk's score planes
+    stay under MAX_SCORE_PLANE elements."""
+    size_class = np.ceil(np.log2(batch.block_len)).astype(np.int64)
+    chunks = []
+    for c in np.unique(size_class):
+        sel = np.flatnonzero(size_class == c)
+        plane = int(batch.block_len[sel].max()) * int((batch.block_len + batch.block_prefix_len)[sel].max())
+        step = max(1, MAX_SCORE_PLANE // plane)
+        chunks += [sel[lo : lo + step] for lo in range(0, len(sel), step)]
+    return chunks
+
+
 def block_layout(batch: Batch, dtype: torch.dtype, device: torch.device) -> BlockLayout:
     """Gather indices and per-block masks for `block_attention`, in the model's dtype and device."""
-    size_class = np.ceil(np.log2(batch.block_len)).astype(np.int64)
-    return BlockLayout(
-        tuple(_group(batch, np.flatnonzero(size_class == c), dtype, device) for c in np.unique(size_class))
-    )
+    return BlockLayout(tuple(_group(batch, sel, dtype, device) for sel in _chunks(batch)))
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: BlockGroup, scale: float, out: torch.Tensor) -> None:

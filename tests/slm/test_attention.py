@@ -5,14 +5,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from slm import attention
 from slm.attention import block_attention, block_layout, dense_mask
 from slm.batch import Batch, ScoreRequest, pack
 
 
 def mixed_batch() -> Batch:
-    """Two requests (one of a single item), items of 1 to 40 tokens: several length groups."""
+    """Two requests (one of a single item), items of 1 to 40 tokens: several length classes."""
     reqs = [
-        ScoreRequest([1, 2, 3], [[4] * n for n in (1, 2, 5, 17, 40)]),
+        ScoreRequest([1, 2, 3], [[4] * n for n in (1, 2, 5, 6, 7, 17, 40)]),
         ScoreRequest([5, 6], [[7] * 9]),
     ]
     (batch,) = pack(reqs, 10_000)
@@ -49,7 +50,11 @@ def test_items_see_the_prefix_but_not_each_other() -> None:
 
 
 @pytest.mark.parametrize(("heads", "kv_heads"), [(4, 4), (6, 2)])
-def test_block_attention_equals_sdpa_with_the_dense_mask(heads: int, kv_heads: int) -> None:
+@pytest.mark.parametrize("plane", [attention.MAX_SCORE_PLANE, 64])  # 64: one block per group
+def test_block_attention_equals_sdpa_with_the_dense_mask(
+    heads: int, kv_heads: int, plane: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(attention, "MAX_SCORE_PLANE", plane)
     batch = mixed_batch()
     torch.manual_seed(0)
     dim, tokens = 16, batch.tokens
@@ -60,7 +65,8 @@ def test_block_attention_equals_sdpa_with_the_dense_mask(heads: int, kv_heads: i
     want = F.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1), mask)
     layout = block_layout(batch, torch.float32, torch.device("cpu"))
     got, _ = block_attention(torch.nn.Module(), q, k, v, None, scaling=dim**-0.5, block_layout=layout)
-    assert len(layout.groups) > 1
+    classes = len(np.unique(np.ceil(np.log2(batch.block_len))))
+    assert len(layout.groups) == classes if plane > 64 else len(layout.groups) > classes
     torch.testing.assert_close(got, want.transpose(1, 2), atol=1e-5, rtol=1e-5)
 
 
