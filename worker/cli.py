@@ -101,6 +101,22 @@ def model_fetch_base() -> None:
     typer.echo(str(fetch_base(Settings().home).resolve()))
 
 
+@model_app.command("build")
+def model_build(
+    steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
+    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 100).")] = None,
+) -> None:
+    """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
+    from slm.build import build_default
+
+    s = Settings()
+    manifest = build_default(s.model_path, s.home, s.onet_dir, s.context_budget_tokens, steps, eval_queries, s.threads)
+    for split, row in manifest["evaluation"].items():
+        model, bm25 = row["model"]["ndcg@10"], row["bm25"]["ndcg@10"]
+        typer.echo(f"{split}: NDCG@10 {model:.3f} vs BM25 {bm25:.3f} ({row['queries']} queries)")
+    typer.echo(f"wrote {s.model_path} in {manifest['build_seconds'] / 60:.1f} min")
+
+
 @model_app.command("eval")
 def model_eval(
     model: Annotated[Path, typer.Option(help="Model directory to evaluate.")],
