@@ -29,6 +29,7 @@ from slm.load import load_model, write_manifest
 from slm.prompt import LABELS, build_pieces
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
+from slm.train.config import TRAIN_LAYERS
 
 DEFAULT_NAME = "rankstream-smollm2-135m-onet"
 # ~0.15 of an epoch of the 4.3k train queries (1.2k lists, ~1.3M tokens at ~850 tokens/s): what
@@ -97,8 +98,9 @@ def build_default(
     """Build the model into `out`; None arguments take the defaults; `base` replaces the fetched base."""
     began = time.perf_counter()
     budget = budget_tokens or DEFAULT_BUDGET_TOKENS
-    config = TrainConfig(steps=steps or DEFAULT_STEPS)
     loaded = load_model(base or fetch_base(home), dtype="auto", threads=threads)
+    layers = loaded.model.config.num_hidden_layers
+    config = TrainConfig(steps=steps or DEFAULT_STEPS, train_layers=min(TRAIN_LAYERS, layers))
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, budget)
     sampler = train_sampler(onet, contexts, config.list_size, config.seed)

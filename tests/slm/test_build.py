@@ -1,0 +1,35 @@
+"""`slm.build` end to end on the tiny model and real O*NET: a loadable directory whose manifest says
+how it was made and how it scored."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from slm.build import build_default
+from slm.data.onet import ATTRIBUTION
+from slm.load import read_manifest
+from slm.prompt import COMPACT
+from slm.scorer import Scorer
+from tests.slm.test_data_onet import ONET_DIR
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def test_build_writes_a_scorable_model_with_its_manifest(tiny_model_dir: Path, home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "models" / "default"
+    manifest = build_default(out, tmp_path, ONET_DIR, 32, steps=2, eval_queries=2, base=tiny_model_dir)
+    assert manifest == read_manifest(out)
+    assert not out.with_name("default.partial").exists()
+    assert manifest["prompt"] == COMPACT and manifest["compressor"]["budget_tokens"] == 32
+    training = manifest["training"]
+    assert training["steps"] == 2 and training["lists"] == 8 and training["tokens"] > 0
+    assert training["trained"] == "top 2 of 2 decoder layers and the final norm"  # all a tiny model has
+    for split in ("test", "unseen"):
+        row = manifest["evaluation"][split]
+        assert row["queries"] == 2 and 0.0 <= row["model"]["ndcg@10"] <= 1.0
+        assert json.loads((out / f"eval-{split}.json").read_text())["queries"] == 2
+    assert manifest["attribution"] == ATTRIBUTION
+    assert any(out.glob("*.safetensors")) and (out / "tokenizer.json").exists()
+    scorer = Scorer.load(out, warmup=False)
+    assert scorer.pieces.style == COMPACT and len(scorer.score("registered nurse", ["ICU nurse", "cook"])) == 2
