@@ -12,6 +12,7 @@ validation error instead of a posting and reading goes on. Ignores every other c
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -58,13 +59,21 @@ def _validate(number: int, raw: dict | str) -> Row:
         return number, f"invalid posting: {exc.error_count()} error(s): {exc.errors()[0]['msg']}"
 
 
+def _csv_rows(file: TextIO) -> Iterator[Row]:
+    csv.field_size_limit(MAX_MESSAGE_BYTES * 4)  # real descriptions exceed csv's 128 KB default
+    number = 0
+    try:
+        for number, row in enumerate(csv.DictReader(file), start=1):
+            yield _validate(number, _from_csv_row(row, number))
+    except csv.Error as exc:  # past a malformed row the reader cannot find the next one
+        yield number + 1, f"unreadable CSV, stopped here: {exc}"
+
+
 def read_postings(path: Path) -> Iterator[Row]:
     """Each row's posting, or why it is not one. Row numbers count data rows from 1."""
     with path.open(newline="", encoding="utf-8", errors="replace") as file:
         if path.suffix.lower() == ".csv":
-            csv.field_size_limit(MAX_MESSAGE_BYTES * 4)  # real descriptions exceed csv's 128 KB default
-            for number, row in enumerate(csv.DictReader(file), start=1):
-                yield _validate(number, _from_csv_row(row, number))
+            yield from _csv_rows(file)
         else:
             for number, line in enumerate(filter(str.strip, file), start=1):
                 yield _validate(number, line) if line.lstrip().startswith("{") else (number, "not a JSON object")

@@ -44,6 +44,13 @@ def test_bad_rows_yield_errors_and_reading_goes_on(tmp_path: Path) -> None:
     assert kinds == ["JobPosting", "str", "str"]
 
 
+def test_a_malformed_csv_stops_with_a_clear_error(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", [{"title": "Nurse", "description": "ICU"}])
+    path.write_text(path.read_text() + 'Cook,"' + "x" * (3 * 1024 * 1024) + '"\n')
+    got = list(read_postings(path))
+    assert isinstance(got[0][1], JobPosting) and got[1][0] == 2 and got[1][1].startswith("unreadable CSV")
+
+
 def test_preview_shows_before_after_and_token_counts(tmp_path: Path, encode: Encode) -> None:
     path = tmp_path / "p.jsonl"
     path.write_text("\n".join(json.dumps({"job_id": f"j{i}", "title": "Nurse", "description": "ICU nurse. " * 50})
