@@ -32,9 +32,9 @@ from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
 from slm.train.config import TRAIN_LAYERS
 
 DEFAULT_NAME = "rankstream-smollm2-135m-onet"
-# ~0.15 of an epoch of the 4.3k train queries (1.2k lists, ~1.3M tokens at ~850 tokens/s): what
-# fits the 25-minute build beside fetching, data and evaluation. Pilot runs kept improving past it.
-DEFAULT_STEPS = 300
+# 720 lists (~1/6 of an epoch of the 4.3k train queries, ~0.77M tokens, ~16 min at ~800 tokens/s):
+# what fits the 25-minute build beside fetching the base, the data and the evaluation.
+DEFAULT_STEPS = 180
 # Queries per evaluation split: 100 x 50 candidates is ~2 minutes per split for the trained model,
 # NDCG@10 standard error ~0.03. `rankstream model eval --max-queries` measures on more.
 DEFAULT_EVAL_QUERIES = 100
