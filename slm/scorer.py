@@ -4,7 +4,8 @@
 
 `score_encoded` is the serving path: contexts arrive as token ids cached by the compressor, so a
 posting is never re-tokenized per query. Queries are tokenized in one batched call. All queries of
-one call are packed together under the engine's token budget.
+one call are packed together under the engine's token budget. The prompt style (and so the label
+tokens) is the one the model's manifest names (`slm.prompt`): chat for a model without one.
 
 Choices (keyword arguments of `load`): `mode` "multi-item" (default; one prefix, many items per
 row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D mask, the reference);
