@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (OMP_WAIT_POLICY must be set before torch is imported)
 """`python -m bench.compression [--quick]`: is context compression short, faithful and fast?
 
 Measures, on real data read from `--data` (default ../shared/data):
@@ -12,8 +13,15 @@ Prints a table; writes bench/results/compression.json and compression.png with t
 `--quick` (< 2 min) samples the slow parts (abstractive, ranking). Run heavy: `flock /work/cpu.lock`.
 """
 
-import argparse
 import os
+
+# Idle OpenMP threads sleep instead of spinning: generation runs in its own thread beside ours, and
+# spinning workers on 2 shared cores made early generate calls 10-50x slower.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # "one core" means one tokenizer thread too
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import argparse
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,15 +63,15 @@ GENERATION_BATCH = 16
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much of each slow part runs (abstractive generation runs ~1 posting/s on 2 CPU cores)."""
+    """How much of each slow part runs (generation: ~2 postings/s on 2 CPU cores); None means all."""
 
     abstractive_linkedin: int
-    abstractive_skillspan: int
+    abstractive_skillspan: int | None
     ranking_queries: int
     abstractive_ranking_queries: int
 
 
-FULL = Sizes(abstractive_linkedin=32, abstractive_skillspan=64, ranking_queries=16, abstractive_ranking_queries=4)
+FULL = Sizes(abstractive_linkedin=64, abstractive_skillspan=None, ranking_queries=30, abstractive_ranking_queries=10)
 QUICK = Sizes(abstractive_linkedin=8, abstractive_skillspan=8, ranking_queries=4, abstractive_ranking_queries=1)
 
 
@@ -76,19 +84,22 @@ def head_baseline(postings: Sequence[JobPosting], budget: int, encode: Encode) -
     return [text for text, _ in fit([full_text(p) for p in postings], budget, encode)]
 
 
-def reduction_section(linkedin: list[JobPosting], abstractive: AbstractiveCompressor, n_abstractive: int,
-                      encode: Encode) -> dict:
+def reduction_section(
+    linkedin: list[JobPosting], abstractive: AbstractiveCompressor, n_abstractive: int, encode: Encode
+) -> dict:
     full = _lengths(encode, [full_text(p) for p in linkedin])
     contexts = {b: ExtractiveCompressor(b).compress_many(linkedin, encode) for b in BUDGETS}
     section = {f"extractive@{b}": token_reduction(full, _lengths(encode, texts)) for b, texts in contexts.items()}
     sample = abstractive.compress_many_encoded(linkedin[:n_abstractive], encode)
-    section[f"abstractive@{abstractive.budget_tokens}"] = token_reduction(full[:n_abstractive],
-                                                                          [len(c.token_ids) for c in sample])
+    section[f"abstractive@{abstractive.budget_tokens}"] = token_reduction(
+        full[:n_abstractive], [len(c.token_ids) for c in sample]
+    )
     return section
 
 
-def recall_section(items: list[SkillPosting], abstractive: AbstractiveCompressor, n_abstractive: int,
-                   encode: Encode) -> dict:
+def recall_section(
+    items: list[SkillPosting], abstractive: AbstractiveCompressor, n_abstractive: int | None, encode: Encode
+) -> dict:
     postings = [i.posting for i in items]
     budget = abstractive.budget_tokens
     sample = items[:n_abstractive]
@@ -109,8 +120,9 @@ def recall_section(items: list[SkillPosting], abstractive: AbstractiveCompressor
     }
 
 
-def ranking_section(data: Path, scorer: Scorer, abstractive: AbstractiveCompressor, sizes: Sizes, encode: Encode,
-                    seed: int) -> dict:
+def ranking_section(
+    data: Path, scorer: Scorer, abstractive: AbstractiveCompressor, sizes: Sizes, encode: Encode, seed: int
+) -> dict:
     queries, postings = onet_ranking_sample(data, sizes.ranking_queries, CANDIDATES_PER_QUERY, seed)
     used = sorted({c for q in queries for c in q.candidates})
     budget = abstractive.budget_tokens
@@ -120,17 +132,23 @@ def ranking_section(data: Path, scorer: Scorer, abstractive: AbstractiveCompress
         "head": head_baseline(pick, budget, encode),
         "extractive": ExtractiveCompressor(budget).compress_many(pick, encode),
     }
-    ndcgs = {kind: ranking_ndcg(scorer, queries, dict(zip(used, texts, strict=True)))
-             for kind, texts in contexts.items()}
+    ndcgs = {
+        kind: ranking_ndcg(scorer, queries, dict(zip(used, texts, strict=True))) for kind, texts in contexts.items()
+    }
     few = queries[: sizes.abstractive_ranking_queries]
     few_used = sorted({c for q in few for c in q.candidates})
     summaries = abstractive.compress_many([postings[c] for c in few_used], encode)
     abstractive_ndcgs = ranking_ndcg(scorer, few, dict(zip(few_used, summaries, strict=True)))
     section = {kind: _mean(values) for kind, values in ndcgs.items()}
-    section.update(abstractive_subset=_mean(abstractive_ndcgs), full_subset=_mean(ndcgs["full"][: len(few)]),
-                   random=random_ndcg(queries),
-                   queries=len(queries), candidates_per_query=CANDIDATES_PER_QUERY, subset_queries=len(few),
-                   mean_full_tokens=sum(_lengths(encode, contexts["full"])) / len(used))
+    section.update(
+        abstractive_subset=_mean(abstractive_ndcgs),
+        full_subset=_mean(ndcgs["full"][: len(few)]),
+        random=random_ndcg(queries),
+        queries=len(queries),
+        candidates_per_query=CANDIDATES_PER_QUERY,
+        subset_queries=len(few),
+        mean_full_tokens=sum(_lengths(encode, contexts["full"])) / len(used),
+    )
     return section
 
 
@@ -156,16 +174,26 @@ def run(data: Path, sizes: Sizes, budget: int, seed: int, home: Path) -> dict:
     linkedin = linkedin_postings(data)
     seconds: dict[str, float] = {}
     results = {
-        "token_reduction": _timed(seconds, reduction_section, linkedin, abstractive, sizes.abstractive_linkedin,
-                                  encode),
-        "skill_recall": _timed(seconds, recall_section, skillspan_postings(data), abstractive,
-                               sizes.abstractive_skillspan, encode),
+        "token_reduction": _timed(
+            seconds, reduction_section, linkedin, abstractive, sizes.abstractive_linkedin, encode
+        ),
+        "skill_recall": _timed(
+            seconds, recall_section, skillspan_postings(data), abstractive, sizes.abstractive_skillspan, encode
+        ),
         "ranking": _timed(seconds, ranking_section, data, Scorer.load(base), abstractive, sizes, encode, seed),
     }
     results["speed"] = _timed(seconds, speed_section, linkedin, encode, results["skill_recall"])
-    config = {"budget_tokens": budget, "sizes": sizes.__dict__, "seed": seed, "model": generate.name,
-              "extractive": ExtractiveCompressor(budget).id, "abstractive": abstractive.id, "seconds": seconds,
-              "load_average_at_end": os.getloadavg()}  # other jobs on the machine slow the timings
+    config = {
+        "budget_tokens": budget,
+        "sizes": sizes.__dict__,
+        "seed": seed,
+        "model": generate.name,
+        "extractive": ExtractiveCompressor(budget).id,
+        "abstractive": abstractive.id,
+        "seconds": seconds,
+        "load_average_at_end": os.getloadavg(),  # other jobs on the machine slow the timings
+        "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+    }
     return {"config": config, **results, "attribution": ATTRIBUTION}
 
 
@@ -184,8 +212,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET_TOKENS)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # "one core" means one tokenizer thread too
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     home = Path(os.environ.get("RANKSTREAM_HOME", ".rankstream"))
     start = time.perf_counter()
     results = run(args.data, QUICK if args.quick else FULL, args.budget, args.seed, home)
