@@ -1,5 +1,11 @@
 """The `rankstream` command line: thin commands over the packages; settings from RANKSTREAM_* only."""
 
+import os
+
+# Before torch loads: idle OpenMP threads sleep instead of spinning. The worker runs the model beside
+# other threads (the loop, the summarizer); spinning workers starved them 10-50x in measurements.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from pathlib import Path
 from typing import Annotated, Literal
 
