@@ -120,15 +120,15 @@ def block_layout(batch: Batch, dtype: torch.dtype, device: torch.device) -> Bloc
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: BlockGroup, scale: float, out: torch.Tensor) -> None:
     """One group. q (Hkv, T, rep, D) and k, v (Hkv, T, D) are views; gathers make them contiguous
-    in (kv head, block) batch order, so the matmuls need no further copies. Writes `out` like q."""
+    in (kv head, block) batch order, so the matmuls need no further copies. Writes `out` like q.
+    The in-place steps act on fresh tensors whose backward does not need them: training can run it."""
     kv_heads, _, rep, dim = q.shape
     n, nq, nk = g.blocks, g.queries, g.keys
-    qg = q.index_select(1, g.query_index).view(kv_heads * n, nq * rep, dim)
+    qg = q.index_select(1, g.query_index).mul_(scale).view(kv_heads * n, nq * rep, dim)
     kg = k.index_select(1, g.key_index).view(kv_heads * n, nk, dim)
     vg = v.index_select(1, g.key_index).view(kv_heads * n, nk, dim)
     scores = torch.bmm(qg, kg.transpose(1, 2))
-    grid = scores.view(kv_heads, n, nq, rep, nk)
-    torch.add(g.bias, grid, alpha=scale, out=grid)  # one pass: scale and mask, in place
+    scores.view(kv_heads, n, nq, rep, nk).add_(g.bias)  # in place, and autograd-safe (no out=)
     found = torch.bmm(torch.softmax(scores, dim=-1), vg).view(kv_heads, n * nq, rep, dim)
     out.index_copy_(1, g.dest, found.index_select(1, g.valid))
 

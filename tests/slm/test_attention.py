@@ -76,3 +76,20 @@ def test_block_attention_without_a_layout_is_plain_sdpa() -> None:
     got, _ = block_attention(torch.nn.Module(), q, k, v, None, scaling=0.5)
     want = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.5)
     torch.testing.assert_close(got, want.transpose(1, 2))
+
+
+def test_block_attention_backpropagates_like_the_dense_mask() -> None:
+    """Training can use the block attention: its gradients are those of SDPA with the dense mask."""
+    batch = mixed_batch()
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(1, 4, batch.tokens, 8, requires_grad=True) for _ in range(3))
+    layout = block_layout(batch, torch.float32, torch.device("cpu"))
+    got, _ = block_attention(torch.nn.Module(), q, k, v, None, scaling=8**-0.5, block_layout=layout)
+    got.square().sum().backward()
+    grads = [x.grad.clone() for x in (q, k, v)]
+    for x in (q, k, v):
+        x.grad = None
+    want = F.scaled_dot_product_attention(q, k, v, dense_mask(batch, torch.float32, torch.device("cpu")))
+    want.transpose(1, 2).square().sum().backward()
+    for grad, x in zip(grads, (q, k, v), strict=True):
+        torch.testing.assert_close(grad, x.grad, atol=1e-5, rtol=1e-5)

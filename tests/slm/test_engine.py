@@ -111,6 +111,19 @@ def test_bf16_multi_item_ranks_like_pairwise() -> None:
         assert np.corrcoef(ranks_a, ranks_b)[0, 1] > 0.99  # Spearman: Pearson of the ranks
 
 
+def test_block_attention_trains_like_the_mask(tiny_model_dir: Path) -> None:
+    """`logits` with grad (what `slm.train` calls): both attentions give the same parameter grads."""
+    model = load_model(tiny_model_dir, dtype="float32").model.requires_grad_(True)
+    requests = random_requests(5)
+    grads = []
+    for attention in ("mask", "blocks"):
+        engine = ScoringEngine(model, YES, NO, 256, attention=attention)  # type: ignore[arg-type]
+        model.zero_grad()
+        sum(engine.logits(batch).square().sum() for batch in engine.batches(requests)).backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
+    torch.testing.assert_close(grads[1], grads[0], atol=1e-5, rtol=1e-4)
+
+
 def test_scores_are_deterministic_and_independent_of_batch_mates(tiny_llama: PreTrainedModel) -> None:
     engine = ScoringEngine(tiny_llama, YES, NO, 256)
     requests = random_requests(2)
