@@ -71,12 +71,12 @@ class Plan:
     compile: bool = True
 
 
-SWEEP, SHORT_SWEEP = (1024, 2048, 4096, 8192), (2048, 8192)
+SWEEP, LONG_SWEEP, SHORT_SWEEP = (1024, 2048, 4096, 8192), (2048, 4096, 8192), (2048, 8192)
 FULL = {
-    ("tiny", "compressed"): Plan(4, SWEEP, 3),
-    ("tiny", "full"): Plan(2, SWEEP, 3),
+    ("tiny", "compressed"): Plan(4, SWEEP, 2),
+    ("tiny", "full"): Plan(2, SWEEP, 2),
     ("smollm2-135m", "compressed"): Plan(2, SWEEP, 2),
-    ("smollm2-135m", "full"): Plan(1, SWEEP, 2),
+    ("smollm2-135m", "full"): Plan(1, LONG_SWEEP, 2),
     ("qwen3-0.6b-shape", "compressed"): Plan(1, SHORT_SWEEP, 2),
     ("qwen3-0.6b-shape", "full"): Plan(1, SHORT_SWEEP, 1),
 }
