@@ -25,7 +25,7 @@ from compressor import DEFAULT_BUDGET_TOKENS, ExtractiveCompressor
 from slm.base import BASE_NAME, BASE_SOURCE, fetch_base
 from slm.data import ATTRIBUTION, compressed_contexts, load_onet, split_queries, train_sampler
 from slm.eval import evaluate
-from slm.load import load_model, write_manifest
+from slm.load import LoadedModel, load_model, write_manifest
 from slm.prompt import LABELS, build_pieces
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
@@ -52,14 +52,31 @@ def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int
     return {
         "data": "O*NET 27.0 train split: reported titles as queries, occupations as postings",
         "queries": train_queries,
-        "lists": stats.lists,
+        "lists": stats.steps * config.lists_per_step,
         "steps": stats.steps,
-        "tokens": stats.tokens,
+        "resumed_from_step": stats.resumed_from,
+        "tokens": stats.tokens,  # tokens, lists of this invocation
         "seconds": round(stats.seconds, 1),
         "seed": config.seed,
         "trained": f"top {config.train_layers} of {layers} decoder layers and the final norm",
         "final_loss": round(sum(tail) / max(len(tail), 1), 4),
         "config": config.as_dict(),
+    }
+
+
+def _manifest(loaded: LoadedModel, config: TrainConfig, budget: int, training: dict) -> dict:
+    pieces = build_pieces(loaded.tokenizer, config.prompt)
+    return {
+        "name": DEFAULT_NAME,
+        "base_model": BASE_SOURCE,
+        "base_name": BASE_NAME,
+        "trained": True,
+        "prompt": config.prompt,
+        "labels": list(LABELS[config.prompt]),
+        "label_token_ids": {"yes": pieces.yes_id, "no": pieces.no_id},
+        "compressor": {"id": ExtractiveCompressor(budget).id, "budget_tokens": budget},
+        "training": training,
+        "attribution": ATTRIBUTION,
     }
 
 
@@ -104,31 +121,19 @@ def build_default(
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, budget)
     sampler = train_sampler(onet, contexts, config.list_size, config.seed)
-    stats = train(loaded.model, loaded.tokenizer, sampler, config, run_dir(home, config, budget))
+    run = run_dir(home, config, budget)
+    stats = train(loaded.model, loaded.tokenizer, sampler, config, run)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     freeze_for_serving(loaded.model, torch.bfloat16).save_pretrained(partial, safe_serialization=True)
     loaded.tokenizer.save_pretrained(partial)
-    pieces = build_pieces(loaded.tokenizer, config.prompt)
-    compressor = ExtractiveCompressor(budget)
-    manifest = {
-        "name": DEFAULT_NAME,
-        "base_model": BASE_SOURCE,
-        "base_name": BASE_NAME,
-        "trained": True,
-        "prompt": config.prompt,
-        "labels": list(LABELS[config.prompt]),
-        "label_token_ids": {"yes": pieces.yes_id, "no": pieces.no_id},
-        "compressor": {"id": compressor.id, "budget_tokens": budget},
-        "training": _training_summary(
-            stats, config, len(split_queries(onet)["train"]), loaded.model.config.num_hidden_layers
-        ),
-        "attribution": ATTRIBUTION,
-    }
+    training = _training_summary(stats, config, len(split_queries(onet)["train"]), layers)
+    manifest = _manifest(loaded, config, budget, training)
     write_manifest(partial, manifest)  # evaluation loads the model through it (prompt, budget)
     manifest["evaluation"] = _evaluation(partial, onet_dir, eval_queries or DEFAULT_EVAL_QUERIES, budget)
     manifest["build_seconds"] = round(time.perf_counter() - began, 1)
     write_manifest(partial, manifest)
     shutil.rmtree(out, ignore_errors=True)
     partial.rename(out)
+    shutil.rmtree(run)  # checkpoints only serve a crashed build's rerun
     return manifest

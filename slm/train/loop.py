@@ -47,11 +47,12 @@ StepHook = Callable[[int, "TrainStats"], None]
 
 @dataclass
 class TrainStats:
-    steps: int = 0
-    lists: int = 0
+    steps: int = 0  # the run's steps done, counting those before a resume
+    resumed_from: int = 0
+    lists: int = 0  # lists, tokens, seconds and losses: this invocation's
     tokens: int = 0
     seconds: float = 0.0
-    losses: list[float] = field(default_factory=list)  # mean list loss of each step of this invocation
+    losses: list[float] = field(default_factory=list)  # mean list loss of each step
 
 
 def learning_rate(step: int, config: TrainConfig) -> float:
@@ -134,7 +135,7 @@ def train(
     found = latest_checkpoint(run_dir) if run_dir is not None else None
     start = load_checkpoint(found, trainer.params, trainer.optimizer, record) if found else 0
     lists = lists_from(sampler, start * config.lists_per_step)
-    stats, began = TrainStats(steps=start), time.perf_counter()
+    stats, began = TrainStats(steps=start, resumed_from=start), time.perf_counter()
     with _progress(progress) as bar:
         task = bar.add_task("training", total=config.steps, completed=start, info="")
         for step in range(start, config.steps):
