@@ -9,10 +9,16 @@ TORCH := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench model clean
 
-demo: install
+# The default model (O*NET relevance SFT on SmolLM2-135M-Instruct): built once, <= 25 min on 2 cores.
+MODEL := .rankstream/models/default
+
+demo: install $(MODEL)/rankstream.json
 	$(BIN)/rankstream demo
+
+$(MODEL)/rankstream.json: | install
+	$(BIN)/rankstream model build
 
 test: install
 	$(BIN)/pytest
@@ -28,6 +34,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
+
+model: install
+	$(BIN)/rankstream model build
 
 lint: install
 	$(BIN)/ruff check .

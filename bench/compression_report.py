@@ -34,26 +34,46 @@ def targets(results: dict) -> dict[str, bool]:
 
 def _rows(results: dict) -> list[tuple[str, str, str]]:
     red, rec, rank, speed = (results[k] for k in ("token_reduction", "skill_recall", "ranking", "speed"))
-    rows = [(f"token reduction, {name}", f"median {r['median_ratio']:.1f}x · p90 {r['p90_ratio']:.1f}x",
-             f"{r['postings']} LinkedIn, {r['mean_full_tokens']:.0f} → {r['mean_compressed_tokens']:.0f} tokens")
-            for name, r in red.items()]
+    rows = [
+        (
+            f"token reduction, {name}",
+            f"median {r['median_ratio']:.1f}x · p90 {r['p90_ratio']:.1f}x",
+            f"{r['postings']} LinkedIn, {r['mean_full_tokens']:.0f} → {r['mean_compressed_tokens']:.0f} tokens",
+        )
+        for name, r in red.items()
+    ]
     rows += [
         ("skill recall, head baseline", f"{rec['head']:.3f}", f"{rec['postings']} SkillSpan, {rec['spans']} spans"),
         ("skill recall, extractive", f"{rec['extractive']:.3f}", f"{rec['extractive'] / rec['head']:.2f}x head"),
-        ("skill recall, abstractive", f"{rec['abstractive']:.3f}",
-         f"{rec['abstractive_postings']} postings (head there: {rec['head_on_abstractive_sample']:.3f}), "
-         f"{rec['abstractive_fallback_share']:.0%} fell back"),
-        ("NDCG@10 full / extractive / head", f"{rank['full']:.3f} / {rank['extractive']:.3f} / {rank['head']:.3f}",
-         f"{rank['queries']} O*NET titles × {rank['candidates_per_query']}, base model zero-shot; "
-         f"random order {rank['random']:.3f}"),
-        ("NDCG@10 full / abstractive (subset)", f"{rank['full_subset']:.3f} / {rank['abstractive_subset']:.3f}",
-         f"first {rank['subset_queries']} queries"),
-        ("extractive speed", f"{speed['extractive']['per_cpu_second']:.0f} /CPU-s",
-         f"{speed['extractive']['per_second']:.0f}/s wall; tokenizing full text alone: "
-         f"{speed['tokenize_full_text']['per_cpu_second']:.0f} /CPU-s"),
+        (
+            "skill recall, abstractive",
+            f"{rec['abstractive']:.3f}",
+            f"{rec['abstractive_postings']} postings (head there: {rec['head_on_abstractive_sample']:.3f}), "
+            f"{rec['abstractive_fallback_share']:.0%} fell back",
+        ),
+        (
+            "NDCG@10 full / extractive / head",
+            f"{rank['full']:.3f} / {rank['extractive']:.3f} / {rank['head']:.3f}",
+            f"{rank['queries']} O*NET titles × {rank['candidates_per_query']}, base model zero-shot; "
+            f"random order {rank['random']:.3f}",
+        ),
+        (
+            "NDCG@10 full / abstractive (subset)",
+            f"{rank['full_subset']:.3f} / {rank['abstractive_subset']:.3f}",
+            f"first {rank['subset_queries']} queries",
+        ),
+        (
+            "extractive speed",
+            f"{speed['extractive']['per_cpu_second']:.0f} /CPU-s",
+            f"{speed['extractive']['per_second']:.0f}/s wall; tokenizing full text alone: "
+            f"{speed['tokenize_full_text']['per_cpu_second']:.0f} /CPU-s",
+        ),
         ("abstractive speed", f"{speed['abstractive_postings_per_second']:.2f} postings/s", "2 CPU cores, greedy"),
-        ("Redis get_many, 100 candidates", f"p50 {speed['redis_get_many']['p50_ms']:.2f} ms",
-         f"p99 {speed['redis_get_many']['p99_ms']:.2f} ms, one pipelined round trip"),
+        (
+            "Redis get_many, 100 candidates",
+            f"p50 {speed['redis_get_many']['p50_ms']:.2f} ms",
+            f"p99 {speed['redis_get_many']['p99_ms']:.2f} ms, one pipelined round trip",
+        ),
     ]
     return rows
 
@@ -93,8 +113,10 @@ def write_plot(results: dict, path: Path) -> None:
     ax.set(title=f"NDCG@10, {rank['queries']} O*NET titles, base model", ylabel="NDCG@10")
     ax.legend()
     ax = axes[1][1]
-    ax.bar(["extractive", "tokenize full"],
-           [speed["extractive"]["per_cpu_second"], speed["tokenize_full_text"]["per_cpu_second"]])
+    ax.bar(
+        ["extractive", "tokenize full"],
+        [speed["extractive"]["per_cpu_second"], speed["tokenize_full_text"]["per_cpu_second"]],
+    )
     ax.axhline(MIN_EXTRACTIVE_PER_CPU_SECOND, ls="--", color="gray")
     ax.set(title="Speed, one core", ylabel="postings per CPU-second")
     fig.text(0.01, 0.005, "\n".join(results["attribution"].values()), fontsize=6, va="bottom")

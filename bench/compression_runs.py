@@ -69,8 +69,9 @@ def random_ndcg(queries: Sequence[RankingQuery], shuffles: int = 200, seed: int 
     return total / max(len(queries) * shuffles, 1)
 
 
-def compression_speed(compress: Callable[[Sequence[JobPosting]], object], postings: Sequence[JobPosting],
-                      repeats: int = 3) -> dict[str, float]:
+def compression_speed(
+    compress: Callable[[Sequence[JobPosting]], object], postings: Sequence[JobPosting], repeats: int = 3
+) -> dict[str, float]:
     """Best of `repeats` runs: CPU time counts one core's work even when neighbours share it."""
     compress(postings[:10])
     cpu, wall = [], []
@@ -90,8 +91,11 @@ def _free_port() -> int:
 
 def _start_redis() -> tuple[subprocess.Popen, redis.Redis]:
     port = _free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port)
     deadline = time.monotonic() + REDIS_START_TIMEOUT_S
     while True:
@@ -125,8 +129,11 @@ def redis_round_trip(n_candidates: int = 100, repeats: int = 300, seed: int = 0)
             contexts = store.get_many(batch)
             times.append((time.perf_counter() - start) * 1000)
             assert all(c is not None for c in contexts)
-        return {"candidates": n_candidates, "p50_ms": float(np.median(times)),
-                "p99_ms": float(np.percentile(times, 99))}
+        return {
+            "candidates": n_candidates,
+            "p50_ms": float(np.median(times)),
+            "p99_ms": float(np.percentile(times, 99)),
+        }
     finally:
         client.close()
         server.terminate()

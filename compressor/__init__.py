@@ -13,12 +13,20 @@ from schemas import JobPosting
 _DEFAULT = ExtractiveCompressor()
 
 
-def compress(posting: JobPosting, encode: Encode | None = None,
-             budget_tokens: int = DEFAULT_BUDGET_TOKENS) -> str:
+def compress(posting: JobPosting, encode: Encode | None = None, budget_tokens: int = DEFAULT_BUDGET_TOKENS) -> str:
     """The default (extractive) context of one posting."""
     compressor = _DEFAULT if budget_tokens == DEFAULT_BUDGET_TOKENS else ExtractiveCompressor(budget_tokens)
     return compressor.compress(posting, encode)
 
 
-__all__ = ["Compressed", "Context", "ContextEntry", "ContextStore", "DEFAULT_BUDGET_TOKENS", "Encode",
-           "ExtractiveCompressor", "compress", "content_hash"]
+__all__ = [
+    "Compressed",
+    "Context",
+    "ContextEntry",
+    "ContextStore",
+    "DEFAULT_BUDGET_TOKENS",
+    "Encode",
+    "ExtractiveCompressor",
+    "compress",
+    "content_hash",
+]

@@ -81,8 +81,9 @@ class Summary:
         """The header, then role/seniority/domain, then skills last (the budget cuts from the end).
         A seniority the posting states (it is in the header) beats the model's guess."""
         seniority = "" if known_seniority else self.seniority
-        facts = " | ".join(f"{k}: {v}" for k, v in (("Role", self.role), ("Seniority", seniority),
-                                                      ("Domain", self.domain)) if v)
+        facts = " | ".join(
+            f"{k}: {v}" for k, v in (("Role", self.role), ("Seniority", seniority), ("Domain", self.domain)) if v
+        )
         return f"{head}\n{facts}\nKey skills: {', '.join(self.skills)}"
 
 
@@ -203,10 +204,7 @@ class AbstractiveCompressor:
         fitted = iter(fit(texts, self.budget_tokens, encode))
         failed = [p for p, s in zip(postings, summaries, strict=True) if s is None]
         fallbacks = iter(self.fallback.compress_many_encoded(failed, encode))
-        return [
-            next(fallbacks) if s is None else Compressed(*next(fitted), self.id)
-            for s in summaries
-        ]
+        return [next(fallbacks) if s is None else Compressed(*next(fitted), self.id) for s in summaries]
 
     def compress_many(self, postings: Sequence[JobPosting], encode: Encode) -> list[str]:
         return [c.text for c in self.compress_many_encoded(postings, encode)]

@@ -48,12 +48,66 @@ CANDIDATE_CHARS_PER_TOKEN = 8
 # A remainder this small is left empty rather than filled with a cut-off fragment.
 MIN_TAIL_TOKENS = 6
 
-_STOPWORDS = frozenset({
-    "a", "an", "the", "and", "or", "of", "to", "in", "for", "with", "on", "at", "by", "from", "as", "is", "are",
-    "be", "been", "will", "you", "your", "we", "our", "us", "this", "that", "these", "it", "its", "their", "they",
-    "who", "which", "what", "have", "has", "had", "can", "may", "must", "should", "would", "all", "any", "other",
-    "such", "etc", "also", "not", "into", "within", "across", "well", "able", "including",
-})
+_STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "for",
+        "with",
+        "on",
+        "at",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "be",
+        "been",
+        "will",
+        "you",
+        "your",
+        "we",
+        "our",
+        "us",
+        "this",
+        "that",
+        "these",
+        "it",
+        "its",
+        "their",
+        "they",
+        "who",
+        "which",
+        "what",
+        "have",
+        "has",
+        "had",
+        "can",
+        "may",
+        "must",
+        "should",
+        "would",
+        "all",
+        "any",
+        "other",
+        "such",
+        "etc",
+        "also",
+        "not",
+        "into",
+        "within",
+        "across",
+        "well",
+        "able",
+        "including",
+    }
+)
 # Marks of a named tool or credential: an acronym, C++/C#, a dotted name, a number, CamelCase.
 _TECH = re.compile(r"\b[A-Z]{2,}s?\b|[+#]+|\w\.\w|\d+|\b[A-Z][a-z]+[A-Z]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -65,10 +119,24 @@ _LEAD_IN = re.compile(
     r"(?:candidates?|applicants?) (?:must|should|will) (?:have|be|possess)\s*)",
     re.IGNORECASE,
 )
-_LEAD_IN_FIRST_WORDS = frozenset({
-    "please", "above", "additionally", "ideally", "you", "we", "they", "the", "in", "as", "candidate",
-    "candidates", "applicant", "applicants",
-})
+_LEAD_IN_FIRST_WORDS = frozenset(
+    {
+        "please",
+        "above",
+        "additionally",
+        "ideally",
+        "you",
+        "we",
+        "they",
+        "the",
+        "in",
+        "as",
+        "candidate",
+        "candidates",
+        "applicant",
+        "applicants",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -142,7 +210,7 @@ def candidates(posting: JobPosting, budget_tokens: int) -> list[_Candidate]:
 
 
 def _trim_lead_in(text: str) -> str:
-    """"You will manage budgets." -> "manage budgets": pronoun lead-ins cost tokens and say nothing."""
+    """ "You will manage budgets." -> "manage budgets": pronoun lead-ins cost tokens and say nothing."""
     first = text[: text.find(" ")].lower().rstrip(",")
     return (_LEAD_IN.sub("", text) if first in _LEAD_IN_FIRST_WORDS else text).rstrip(" .")
 

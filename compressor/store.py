@@ -70,8 +70,9 @@ class ContextEntry:
 
 def content_hash(posting: JobPosting) -> str:
     """A digest of everything the compressor reads; equal digests compress to equal contexts."""
-    fields = posting.model_dump(include={"title", "description", "company", "location", "skills",
-                                         "seniority", "work_type"})
+    fields = posting.model_dump(
+        include={"title", "description", "company", "location", "skills", "seniority", "work_type"}
+    )
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -89,8 +90,9 @@ def _context(text: bytes | None, ids: bytes | None) -> Context | None:
 
 
 class ContextStore:
-    def __init__(self, client: redis.Redis, compressor_id: str, tokenizer_id: str,
-                 ttl_seconds: int | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, compressor_id: str, tokenizer_id: str, ttl_seconds: int | None = None
+    ) -> None:
         self.client = client
         self.compressor_id = compressor_id
         self.namespace = f"{compressor_id}:{tokenizer_id}"
@@ -122,8 +124,7 @@ class ContextStore:
             ids = np.asarray(e.token_ids, dtype=_IDS_DTYPE).tobytes()
             compressor = e.compressor or self.compressor_id
             fields = ["text", e.text, "ids", ids, "compressor", compressor, "hash", e.content_hash]
-            self._hset(keys=[self.key(e.job_id)], args=[_micros(e.updated_at), self.ttl_seconds, *fields],
-                       client=pipe)
+            self._hset(keys=[self.key(e.job_id)], args=[_micros(e.updated_at), self.ttl_seconds, *fields], client=pipe)
         return [bool(r) for r in pipe.execute()]
 
     def touch_many(self, job_ids: Sequence[str], updated_ats: Sequence[datetime | None]) -> list[bool]:

@@ -70,8 +70,14 @@ def build_compressor(settings: Settings) -> Compressor:
     if settings.compressor == "extractive":
         return make_compressor("extractive", tokens)
     path = settings.summarizer_path or fetch_base(settings.home)
-    generate = load_generator(path, device=settings.device, dtype=settings.dtype, threads=settings.threads,
-                              max_new_tokens=SUMMARY_MAX_NEW_TOKENS, timeout_s=settings.summarizer_timeout_s)
+    generate = load_generator(
+        path,
+        device=settings.device,
+        dtype=settings.dtype,
+        threads=settings.threads,
+        max_new_tokens=SUMMARY_MAX_NEW_TOKENS,
+        timeout_s=settings.summarizer_timeout_s,
+    )
     return make_compressor("abstractive", tokens, generate, settings.summarizer_timeout_s, summarizer_name(settings))
 
 

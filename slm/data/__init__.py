@@ -11,7 +11,23 @@ from slm.data.retrieval import FIRST_STAGE_K, Bm25, Hit
 from slm.data.splits import SPLITS, Split, split_queries, subsample, unseen_codes
 
 __all__ = [
-    "ATTRIBUTION", "FIRST_STAGE_K", "SPLITS", "Bm25", "Contexts", "Hit", "ListSampler", "Onet",
-    "OnetMissingError", "Query", "RankingList", "Split", "compressed_contexts", "full_contexts",
-    "load_onet", "split_queries", "subsample", "train_sampler", "unseen_codes",
+    "ATTRIBUTION",
+    "FIRST_STAGE_K",
+    "SPLITS",
+    "Bm25",
+    "Contexts",
+    "Hit",
+    "ListSampler",
+    "Onet",
+    "OnetMissingError",
+    "Query",
+    "RankingList",
+    "Split",
+    "compressed_contexts",
+    "full_contexts",
+    "load_onet",
+    "split_queries",
+    "subsample",
+    "train_sampler",
+    "unseen_codes",
 ]

@@ -44,8 +44,9 @@ class Bm25:
         self.index.index(self._tokenize([posting_text(p) for p in postings]), show_progress=False)
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
-        return bm25s.tokenize(list(texts), stopwords=STOPWORDS, stemmer=self.stem, return_ids=False,
-                              show_progress=False)
+        return bm25s.tokenize(
+            list(texts), stopwords=STOPWORDS, stemmer=self.stem, return_ids=False, show_progress=False
+        )
 
     def search(self, queries: Sequence[str], k: int = FIRST_STAGE_K) -> list[list[Hit]]:
         return [self._top(tokens, k) for tokens in self._tokenize(queries)]

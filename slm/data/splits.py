@@ -63,4 +63,3 @@ def subsample(queries: tuple[Query, ...], limit: int | None, seed: int = 0) -> t
     """A deterministic subset of at most `limit` queries (all when None), in a seeded hash order."""
     ordered = sorted(queries, key=lambda q: unit_hash(str(seed), "subsample", q.query_id))
     return tuple(ordered[:limit] if limit is not None else ordered)
-

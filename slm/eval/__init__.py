@@ -1,6 +1,6 @@
 """Ranking evaluation on O*NET: metrics, the evaluation over first-stage candidates, its table.
 
-    evaluate(model_dir, split, onet_dir, compare=[base_dir]) -> dict;  print_results(result)
+evaluate(model_dir, split, onet_dir, compare=[base_dir]) -> dict;  print_results(result)
 """
 
 from slm.eval.evaluate import DEFAULT_MAX_QUERIES, evaluate

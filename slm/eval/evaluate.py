@@ -89,8 +89,9 @@ def _contexts(kind: ContextKind, evals: EvalSet, onet: Onet, scorer: Scorer, bud
     return compressed_contexts(postings, encode, budget_tokens)
 
 
-def _row(system: str, context: str | None, rankings: Sequence[Sequence[str]], evals: EvalSet,
-         seconds: float | None) -> dict:
+def _row(
+    system: str, context: str | None, rankings: Sequence[Sequence[str]], evals: EvalSet, seconds: float | None
+) -> dict:
     metrics = mean_metrics(rankings, evals.judgments, CUTOFF)
     return {"system": system, "context": context, **metrics, "seconds": None if seconds is None else round(seconds, 2)}
 
@@ -127,8 +128,13 @@ def evaluate(
             ctx = _contexts(kind, evals, onet, scorer, budget)
             start = time.perf_counter()
             rankings = rerank(scorer, evals, ctx, f"{scorer.name} [{kind}]")
-            rows.append({**_row(scorer.name, kind, rankings, evals, time.perf_counter() - start),
-                         "model_dir": str(path), "context_budget_tokens": budget})
+            rows.append(
+                {
+                    **_row(scorer.name, kind, rankings, evals, time.perf_counter() - start),
+                    "model_dir": str(path),
+                    "context_budget_tokens": budget,
+                }
+            )
     result = {
         "split": split,
         "queries": len(evals.queries),

@@ -37,22 +37,21 @@ def ndcg(ranked: Sequence[str], grades: Mapping[str, int], k: int = CUTOFF) -> f
     return dcg([grades.get(j, 0) for j in ranked], k) / ideal if ideal > 0 else 0.0
 
 
-def mrr(ranked: Sequence[str], grades: Mapping[str, int], k: int = CUTOFF,
-        min_grade: int = RELEVANT_GRADE) -> float:
+def mrr(ranked: Sequence[str], grades: Mapping[str, int], k: int = CUTOFF, min_grade: int = RELEVANT_GRADE) -> float:
     for rank, job_id in enumerate(ranked[:k]):
         if grades.get(job_id, 0) >= min_grade:
             return 1.0 / (rank + 1)
     return 0.0
 
 
-def recall(ranked: Sequence[str], grades: Mapping[str, int], k: int = CUTOFF,
-           min_grade: int = RELEVANT_GRADE) -> float:
+def recall(ranked: Sequence[str], grades: Mapping[str, int], k: int = CUTOFF, min_grade: int = RELEVANT_GRADE) -> float:
     relevant = {j for j, g in grades.items() if g >= min_grade}
     return len(relevant.intersection(ranked[:k])) / len(relevant) if relevant else 0.0
 
 
-def mean_metrics(rankings: Sequence[Sequence[str]], judgments: Sequence[Mapping[str, int]],
-                 k: int = CUTOFF) -> dict[str, float]:
+def mean_metrics(
+    rankings: Sequence[Sequence[str]], judgments: Sequence[Mapping[str, int]], k: int = CUTOFF
+) -> dict[str, float]:
     """NDCG@k, MRR@k and Recall@k averaged over queries (aligned sequences)."""
     pairs = list(zip(rankings, judgments, strict=True))
     n = max(len(pairs), 1)

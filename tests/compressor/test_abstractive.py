@@ -14,8 +14,12 @@ from schemas import JobPosting
 # What the model writes after the prefilled "Role:".
 GOOD = " Data Engineer\nSeniority: senior\nKey skills: Spark, SQL, Python, SQL, Excel\nDomain: retail analytics"
 POSTINGS = [
-    JobPosting(job_id=f"j{i}", title=f"Data Engineer {i}", company="Northwind",
-               description="Requirements:\n- 5+ years of SQL and Spark\n- Python\nBenefits: dental insurance.")
+    JobPosting(
+        job_id=f"j{i}",
+        title=f"Data Engineer {i}",
+        company="Northwind",
+        description="Requirements:\n- 5+ years of SQL and Spark\n- Python\nBenefits: dental insurance.",
+    )
     for i in range(3)
 ]
 
@@ -49,8 +53,13 @@ def test_parse_keeps_only_what_the_posting_names() -> None:
 
 @pytest.mark.parametrize(
     "completion",
-    ["", "I cannot help with that.", "Role: ICU Nurse\nKey skills: SQL, Python", "Role: Nurse\nKey skills: N/A",
-     "Role: Nurse\nKey skills: BLS and ACLS and two years of critical care in an ICU"],
+    [
+        "",
+        "I cannot help with that.",
+        "Role: ICU Nurse\nKey skills: SQL, Python",
+        "Role: Nurse\nKey skills: N/A",
+        "Role: Nurse\nKey skills: BLS and ACLS and two years of critical care in an ICU",
+    ],
 )
 def test_parse_rejects_summaries_without_grounded_skills(completion: str) -> None:
     assert parse_summary(completion, SOURCE) is None

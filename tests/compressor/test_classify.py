@@ -66,5 +66,8 @@ def test_a_summary_heading_is_weak_evidence() -> None:
 
 def test_non_english_section_names() -> None:
     assert [c for _, c in classes("Ihre Aufgaben:\nKunden beraten.\nIhr Profil:\nAbgeschlossene Ausbildung.")] == [
-        C.RESPONSIBILITIES, C.RESPONSIBILITIES, C.REQUIREMENTS, C.REQUIREMENTS,
+        C.RESPONSIBILITIES,
+        C.RESPONSIBILITIES,
+        C.REQUIREMENTS,
+        C.REQUIREMENTS,
     ]

@@ -55,7 +55,8 @@ def test_deterministic_and_batch_independent(encode: Encode) -> None:
     other = posting("Lead a ward of twelve beds. Registered nurse licence required.")
     compressor = ExtractiveCompressor()
     assert compressor.compress_many([POSTING, other], encode) == [
-        compressor.compress(POSTING, encode), compressor.compress(other, encode)
+        compressor.compress(POSTING, encode),
+        compressor.compress(other, encode),
     ]
 
 

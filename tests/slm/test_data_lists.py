@@ -9,13 +9,22 @@ from slm.data.splits import unseen_codes
 from tests.slm.test_data_onet import real_onet
 
 # Two sibling groups ("15-125", "29-114") and a loner; one query per occupation of interest.
-CODES = ["15-1251.00", "15-1252.00", "15-1253.00", "15-1254.00", "29-1141.00", "29-1141.01",
-         *(f"53-{3000 + i}.00" for i in range(20))]
+CODES = [
+    "15-1251.00",
+    "15-1252.00",
+    "15-1253.00",
+    "15-1254.00",
+    "29-1141.00",
+    "29-1141.01",
+    *(f"53-{3000 + i}.00" for i in range(20)),
+]
 ONET = Onet(
     tuple(JobPosting(job_id=c, title=f"Job {c}", description="Does things.") for c in CODES),
-    (Query("q-dev", "software developer", ("15-1252.00",)),
-     Query("q-nurse", "nurse", ("29-1141.00",)),
-     Query("q-gone", "held out", ("29-1141.01",))),
+    (
+        Query("q-dev", "software developer", ("15-1252.00",)),
+        Query("q-nurse", "nurse", ("29-1141.00",)),
+        Query("q-gone", "held out", ("29-1141.01",)),
+    ),
 )
 CONTEXTS = {c: [i, i + 1] for i, c in enumerate(CODES)}
 BM25_TOP = {"q-dev": ("15-1252.00", "53-3001.00", "53-3002.00", "15-1251.00", "29-1141.01")}

@@ -28,8 +28,10 @@ def test_every_occupation_is_a_posting_with_its_core_tasks(onet: Onet) -> None:
     assert dev.title == "Software Developers"
     lines = dev.description.splitlines()
     assert lines[0].startswith("Research, design, and develop computer and network software")
-    assert "Analyze user needs and software requirements to determine feasibility of design within time " \
-           "and cost constraints." in lines[1:]
+    assert (
+        "Analyze user needs and software requirements to determine feasibility of design within time "
+        "and cost constraints." in lines[1:]
+    )
 
 
 def test_reported_titles_are_deduplicated_queries(onet: Onet) -> None:

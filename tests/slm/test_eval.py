@@ -36,8 +36,9 @@ def test_rerank_orders_by_score_and_ties_keep_first_stage_order() -> None:
 
 def test_evaluate_end_to_end_with_the_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval.json"
-    result = evaluate(tiny_model_dir, "unseen", ONET_DIR, contexts=("compressed", "full"), max_queries=2,
-                      budget_tokens=32, out=out)
+    result = evaluate(
+        tiny_model_dir, "unseen", ONET_DIR, contexts=("compressed", "full"), max_queries=2, budget_tokens=32, out=out
+    )
     assert json.loads(out.read_text()) == result
     assert result["queries"] == 2 and result["queries_in_split"] > 500
     assert result["attribution"] == ATTRIBUTION
@@ -54,13 +55,24 @@ def test_evaluate_end_to_end_with_the_tiny_model(tiny_model_dir: Path, tmp_path:
 
 def test_results_table_shows_every_system_and_the_attribution(tmp_path: Path) -> None:
     result = {
-        "split": "test", "queries": 2, "queries_in_split": 9, "seed": 0, "compressor": "extractive@1",
-        "context_budget_tokens": 96, "attribution": ATTRIBUTION,
+        "split": "test",
+        "queries": 2,
+        "queries_in_split": 9,
+        "seed": 0,
+        "compressor": "extractive@1",
+        "context_budget_tokens": 96,
+        "attribution": ATTRIBUTION,
         "first_stage": {"retriever": "bm25s", "k": 50, "recall@50": 0.5, "recall@50_whole_split": 0.6},
         "rows": [
             {"system": "bm25", "context": None, "ndcg@10": 0.4, "mrr@10": 0.3, "recall@10": 0.5, "seconds": None},
-            {"system": "model", "context": "compressed", "ndcg@10": 0.6, "mrr@10": 0.5, "recall@10": 0.7,
-             "seconds": 1.5},
+            {
+                "system": "model",
+                "context": "compressed",
+                "ndcg@10": 0.6,
+                "mrr@10": 0.5,
+                "recall@10": 0.7,
+                "seconds": 1.5,
+            },
         ],
     }
     console = Console(record=True, width=200)

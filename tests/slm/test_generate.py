@@ -12,8 +12,9 @@ PROMPTS = ["Summarize: nurse, ICU, night shifts, BLS and ACLS required.", "Hi", 
 
 @pytest.fixture(scope="module")
 def generator(tiny_model_dir: Path) -> Generator:
-    generate = load_generator(tiny_model_dir, backend="auto", device="cpu", dtype="float32", max_new_tokens=6,
-                              batch_size=3)
+    generate = load_generator(
+        tiny_model_dir, backend="auto", device="cpu", dtype="float32", max_new_tokens=6, batch_size=3
+    )
     assert isinstance(generate, Generator)  # no vLLM and no GPU here
     return generate
 
@@ -50,8 +51,12 @@ def test_render_uses_the_chat_template_and_cuts_long_prompts(generator: Generato
 
 
 def test_a_chat_ending_with_the_assistant_is_continued(generator: Generator) -> None:
-    chat = [{"role": "user", "content": "Example posting"}, {"role": "assistant", "content": "Role: Cook"},
-            {"role": "user", "content": "word " * 100}, {"role": "assistant", "content": "Role:"}]
+    chat = [
+        {"role": "user", "content": "Example posting"},
+        {"role": "assistant", "content": "Role: Cook"},
+        {"role": "user", "content": "word " * 100},
+        {"role": "assistant", "content": "Role:"},
+    ]
     rendered = render(generator.loaded.tokenizer, chat, max_prompt_tokens=10)
     assert rendered.endswith("<|im_start|>assistant\nRole:") and "Role: Cook<|im_end|>" in rendered
     assert rendered.count("word") == 10  # only the last user message is cut

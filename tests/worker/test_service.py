@@ -8,8 +8,12 @@ from schemas import JobPosting
 from worker.service import build_compressor, build_parts, context_tokens
 from worker.settings import Settings
 
-POSTING = JobPosting(job_id="j1", title="Registered Nurse", company="St. Mary's",
-                     description="Requirements: active RN license. You will care for ICU patients.")
+POSTING = JobPosting(
+    job_id="j1",
+    title="Registered Nurse",
+    company="St. Mary's",
+    description="Requirements: active RN license. You will care for ICU patients.",
+)
 
 
 @pytest.fixture()
