@@ -12,8 +12,8 @@ order is the sampler's (seed, epoch), and nothing else is random. With `run_dir`
 written every `checkpoint_every` steps and at the end, and a run restarts from the latest one (same
 config), reproducing the uninterrupted run. A rich progress bar shows loss, tokens/s and the ETA.
 
-Attention: training uses the dense 4D mask (`attention="mask"`): the block attention computes its
-scores with in-place `out=` kernels, which autograd refuses. Same rule, same logits (tested).
+Attention: training uses the serving path's block attention (`slm.attention`, differentiable): on a
+2-core CPU it trains ~1.6x the tokens/s of the dense 4D mask (1,270 vs 790 on SmolLM2, top 8 layers).
 Ignores: evaluation and saving the model (`slm.build`), where the lists come from (`slm.data`).
 """
 
@@ -40,7 +40,7 @@ from slm.train.trainable import make_trainable, mixed_precision
 
 # One list (~1.1k tokens) is one forward pass; a list longer than this splits across rows.
 TRAIN_TOKEN_BUDGET = 4096
-TRAIN_ATTENTION = "mask"  # block attention's in-place kernels do not support autograd
+TRAIN_ATTENTION = "blocks"
 
 StepHook = Callable[[int, "TrainStats"], None]
 
