@@ -24,8 +24,14 @@ def _caption(result: dict) -> str:
         f"split {result['split']}: {result['queries']} of {result['queries_in_split']} queries (seed "
         f"{result['seed']}), top {k} of {stage['retriever']}; first-stage recall@{k} "
         f"{stage[f'recall@{k}']:.3f} (whole split {stage[f'recall@{k}_whole_split']:.3f}); "
-        f"contexts: {result['compressor']}, {result['context_budget_tokens']} tokens.\n{result['attribution']}"
+        f"compressed contexts: {result['compressor']}.\n{result['attribution']}"
     )
+
+
+def _context(row: dict) -> str:
+    if row["context"] == "compressed":
+        return f"compressed, {row['context_budget_tokens']} tokens"
+    return row["context"] or "-"
 
 
 def results_table(result: dict) -> Table:
@@ -42,7 +48,7 @@ def results_table(result: dict) -> Table:
         delta = row[ndcg] - baseline
         table.add_row(
             row["system"],
-            row["context"] or "-",
+            _context(row),
             *(f"{row[m]:.3f}" for m in METRICS),
             f"{delta:+.3f}",
             "-" if row["seconds"] is None else f"{row['seconds']:.1f}",

@@ -51,6 +51,9 @@ def test_evaluate_end_to_end_with_the_tiny_model(tiny_model_dir: Path, tmp_path:
     expected = mean_metrics(evals.candidates, evals.judgments)
     assert {k: bm25[k] for k in expected} == expected
     assert result["first_stage"]["recall@50"] == evals.first_stage_recall()
+    console = Console(record=True, width=200)
+    print_results(result, console)  # the table renders what evaluate returns, as it returns it
+    assert "compressed, 32 tokens" in console.export_text()
 
 
 def test_results_table_shows_every_system_and_the_attribution(tmp_path: Path) -> None:
@@ -60,7 +63,6 @@ def test_results_table_shows_every_system_and_the_attribution(tmp_path: Path) ->
         "queries_in_split": 9,
         "seed": 0,
         "compressor": "extractive@1",
-        "context_budget_tokens": 96,
         "attribution": ATTRIBUTION,
         "first_stage": {"retriever": "bm25s", "k": 50, "recall@50": 0.5, "recall@50_whole_split": 0.6},
         "rows": [
@@ -72,6 +74,7 @@ def test_results_table_shows_every_system_and_the_attribution(tmp_path: Path) ->
                 "mrr@10": 0.5,
                 "recall@10": 0.7,
                 "seconds": 1.5,
+                "context_budget_tokens": 96,
             },
         ],
     }
