@@ -88,6 +88,7 @@ class ConsumeLoop:
             self.consumer.close()
             for route in self.routes.values():
                 route.stage.stop(timeout_s=1.0)
+            self.publisher.close()
         return 0 if drained else 1
 
     def _dispatch(self, message: Message) -> None:

@@ -108,6 +108,10 @@ class Publisher:
                 return 0
         return len(self.producer) + len(self._failed)
 
+    def close(self) -> None:
+        """Release the producer (after `flush`): it stops reconnecting to a broker that went away."""
+        self.producer.close()
+
     def _produce(self, out: _Outgoing) -> None:
         while True:
             try:
