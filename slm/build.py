@@ -56,7 +56,7 @@ def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int
         "lists": stats.steps * config.lists_per_step,
         "steps": stats.steps,
         "resumed_from_step": stats.resumed_from,
-        "tokens": stats.tokens,  # tokens, lists of this invocation
+        "tokens": stats.tokens,  # this invocation's only: a resumed build counts the steps since its checkpoint
         "seconds": round(stats.seconds, 1),
         "seed": config.seed,
         "trained": f"top {config.train_layers} of {layers} decoder layers and the final norm",
