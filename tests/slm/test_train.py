@@ -146,9 +146,7 @@ def test_a_resumed_run_reproduces_the_uninterrupted_one(
         train(crashed.model, crashed.tokenizer, sampler, config, tmp_path / "run", _crash_at(3), progress=False)
     resumed = load_model(tiny_model_dir, dtype="float32")
     stats = train(resumed.model, resumed.tokenizer, sampler, config, tmp_path / "run", progress=False)
-    assert (
-        stats.steps == 4 and stats.resumed_from == 2 and len(stats.losses) == 2
-    )  # steps 3, 4 again
+    assert stats.steps == 4 and stats.resumed_from == 2 and len(stats.losses) == 2  # steps 3, 4 again
     for (name, a), b in zip(whole.state_dict().items(), resumed.model.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
     other = TrainConfig(**{**config.as_dict(), "learning_rate": 2e-3})
