@@ -110,7 +110,7 @@ def model_fetch_base() -> None:
 @model_app.command("build")
 def model_build(
     steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
-    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 100).")] = None,
+    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 50).")] = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
     from slm.build import build_default

@@ -4,8 +4,8 @@ Contract: `train(model, tokenizer, sampler, config, run_dir) -> TrainStats` trai
 (its top layers, see `slm.train.trainable`) for `config.steps` AdamW steps of `config.lists_per_step`
 lists each, drawn in order from `sampler` epoch after epoch. Each list becomes one request through
 the serving path (`Scorer.requests`: the prompt style's pieces around the query and the contexts),
-the engine packs it (`ScoringEngine.batches`) and computes l_yes - l_no at each item's end
-(`ScoringEngine.logits`): what is trained is exactly what is served. The loss is `slm.train.loss`.
+the engine packs a step's requests together (`ScoringEngine.batches`) and computes l_yes - l_no at
+each item's end (`ScoringEngine.logits`): what is trained is exactly what is served. The loss is `slm.train.loss`.
 
 Learning rate: linear warmup, then cosine down to `min_lr_fraction` of the peak. Seeded: the data
 order is the sampler's (seed, epoch), and nothing else is random. With `run_dir`, a checkpoint is
@@ -20,7 +20,7 @@ Ignores: evaluation and saving the model (`slm.build`), where the lists come fro
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +38,8 @@ from slm.train.config import TrainConfig
 from slm.train.loss import list_loss
 from slm.train.trainable import make_trainable, mixed_precision
 
-# One list (~1.1k tokens) is one forward pass; a list longer than this splits across rows.
-TRAIN_TOKEN_BUDGET = 4096
+# A step's lists (4 x ~1.1k tokens) share one forward pass; longer steps split across passes.
+TRAIN_TOKEN_BUDGET = 8192
 TRAIN_ATTENTION = "blocks"
 
 StepHook = Callable[[int, "TrainStats"], None]
@@ -81,31 +81,35 @@ class Trainer:
             self.params.values(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
 
-    def list_logits(self, ranking: RankingList) -> tuple[torch.Tensor, int]:
-        """l_yes - l_no of each candidate, in list order, and the tokens it took."""
-        requests = self.scorer.requests([EncodedQuery(ranking.query.text, ranking.contexts)])
+    def list_logits(self, lists: Sequence[RankingList]) -> tuple[list[torch.Tensor], int]:
+        """l_yes - l_no of each list's candidates, in list order, and the tokens they took.
+
+        The lists are packed together (`TRAIN_TOKEN_BUDGET` tokens per forward pass), as serving packs
+        requests: fewer, larger matmuls than one pass per list."""
+        requests = self.scorer.requests([EncodedQuery(r.query.text, r.contexts) for r in lists])
         parts, order, tokens = [], [], 0
         for batch in self.engine.batches(requests):
             parts.append(self.engine.logits(batch))
             order.append(batch.targets)
             tokens += batch.tokens
-        return torch.cat(parts)[torch.from_numpy(np.argsort(np.concatenate(order)))], tokens
+        flat = torch.cat(parts)[torch.from_numpy(np.argsort(np.concatenate(order)))]
+        return list(flat.split([len(r.job_ids) for r in lists])), tokens
 
     def step(self, lists: list[RankingList], lr: float) -> tuple[float, int]:
-        """One optimizer step over `lists` (gradients accumulated list by list); mean loss, tokens."""
+        """One optimizer step over `lists`: mean list loss, tokens."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        total, tokens = 0.0, 0
-        for ranking in lists:
-            with mixed_precision(self.model):
-                logits, n = self.list_logits(ranking)
-            loss = list_loss(logits, torch.tensor(ranking.grades), self.config.bce_weight)
-            (loss / len(lists)).backward()
-            total, tokens = total + loss.item(), tokens + n
+        with mixed_precision(self.model):
+            logits, tokens = self.list_logits(lists)
+        losses = [
+            list_loss(x, torch.tensor(r.grades), self.config.bce_weight) for x, r in zip(logits, lists, strict=True)
+        ]
+        loss = torch.stack(losses).mean()
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params.values(), self.config.grad_clip)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return total / len(lists), tokens
+        return loss.item(), tokens
 
 
 def _progress(enabled: bool) -> Progress:

@@ -1,6 +1,7 @@
 """SFT: the losses on hand-made lists, the schedule, what is trained, the differentiable path equals
 the serving path, a short run on the tiny model lowers the loss, and resuming reproduces the run."""
 
+import itertools
 import math
 import shutil
 from collections.abc import Callable
@@ -95,19 +96,22 @@ def test_only_the_top_layers_and_the_final_norm_train_in_fp32(tiny_model_dir: Pa
 def test_the_trained_logits_are_the_served_scores(tiny_model_dir: Path, sampler: ListSampler, tmp_path: Path) -> None:
     loaded = load_model(tiny_model_dir, dtype="float32")
     trainer = Trainer(loaded.model, loaded.tokenizer, SMOKE)
-    ranking = next(sampler.epoch(0))
-    logits, _ = trainer.list_logits(ranking)
-    assert logits.requires_grad
+    rankings = list(itertools.islice(sampler.epoch(0), 3))  # packed into one pass, as a step does
+    logits, _ = trainer.list_logits(rankings)
+    assert all(x.requires_grad for x in logits)
     served_dir = shutil.copytree(tiny_model_dir, tmp_path / "served")
     write_manifest(served_dir, {**read_manifest(served_dir), "prompt": SMOKE.prompt})
     served = Scorer.load(served_dir, dtype="float32", warmup=False)  # block attention, as served
-    (scores,) = served.score_encoded([EncodedQuery(ranking.query.text, ranking.contexts)])
-    np.testing.assert_allclose(torch.sigmoid(logits).detach().numpy(), scores, atol=1e-5)
+    for x, ranking in zip(logits, rankings, strict=True):  # one list at a time: packing leaks nothing
+        (scores,) = served.score_encoded([EncodedQuery(ranking.query.text, ranking.contexts)])
+        np.testing.assert_allclose(torch.sigmoid(x).detach().numpy(), scores, atol=1e-5)
 
 
 def _lists_loss(trainer: Trainer, sampler: ListSampler) -> float:
     with torch.no_grad():
-        losses = [list_loss(trainer.list_logits(r)[0], torch.tensor(r.grades), 0.1).item() for r in sampler.epoch(0)]
+        rankings = list(sampler.epoch(0))
+        logits, _ = trainer.list_logits(rankings)
+        losses = [list_loss(x, torch.tensor(r.grades), 0.1).item() for x, r in zip(logits, rankings, strict=True)]
     return float(np.mean(losses))
 
 
