@@ -32,7 +32,7 @@ from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
 from slm.train.config import TRAIN_LAYERS
 
 DEFAULT_NAME = "rankstream-smollm2-135m-onet"
-# 1,000 lists (~1/4 of an epoch of the 4.3k train queries, ~1.1M tokens, ~17.5 min at ~1,050 tokens/s
+# 1,000 lists (~1/4 of an epoch of the 4.3k train queries, 1.1M tokens, 18.6 min at ~980 tokens/s
 # with the top 16 layers trained): what fits the 25-minute build beside fetching the base, the data
 # and the evaluation. The trade: three in four train queries are never seen; `--steps` trains longer.
 DEFAULT_STEPS = 250

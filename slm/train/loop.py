@@ -5,7 +5,8 @@ Contract: `train(model, tokenizer, sampler, config, run_dir) -> TrainStats` trai
 lists each, drawn in order from `sampler` epoch after epoch. Each list becomes one request through
 the serving path (`Scorer.requests`: the prompt style's pieces around the query and the contexts),
 the engine packs a step's requests together (`ScoringEngine.batches`) and computes l_yes - l_no at
-each item's end (`ScoringEngine.logits`): what is trained is exactly what is served. The loss is `slm.train.loss`.
+each item's end (`ScoringEngine.logits`): what is trained is exactly what is served. The loss is
+`slm.train.loss`.
 
 Learning rate: linear warmup, then cosine down to `min_lr_fraction` of the peak. Seeded: the data
 order is the sampler's (seed, epoch), and nothing else is random. With `run_dir`, a checkpoint is
