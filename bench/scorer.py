@@ -129,7 +129,7 @@ def rows_and_runs(bench: BenchModel, plan: Plan, queries: list[EncodedQuery]) ->
                 engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, budget, mode)  # type: ignore[arg-type]
                 scorer = Scorer(bench.tokenizer, engine, bench.name)
                 runs[Row(f"{mode}{suffix}", mode, budget, model)] = partial(scorer.score_encoded, queries)
-    scored = scorer.requests(queries)  # the prompts every row scores
+    scored = scorer.requests(queries).requests  # the prompts every row scores
     batch = naive_batch(bench.model, scored)
     naive = Row("naive", "naive", batch, bench.model)  # its budget: the padded batch size
     run = partial(naive_scores, bench.model, scored, pieces.yes_id, pieces.no_id, batch)

@@ -5,7 +5,9 @@
 `score_encoded` is the serving path: contexts arrive as token ids cached by the compressor, so a
 posting is never re-tokenized per query. Queries are tokenized in one batched call. All queries of
 one call are packed together under the engine's token budget. The prompt style (and so the label
-tokens) is the one the model's manifest names (`slm.prompt`): chat for a model without one.
+tokens) is the one the model's manifest names (`slm.prompt`): chat for a model without one. In a
+query-first style each query is a request's prefix and its contexts the items; in the job-first
+style each distinct context of the call is a prefix and the queries that list it are its items.
 
 Choices (keyword arguments of `load`): `mode` "multi-item" (default; one prefix, many items per
 row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D mask, the reference);
@@ -24,7 +26,7 @@ from transformers import PreTrainedTokenizerBase
 from slm.batch import ScoreRequest
 from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, Mode, ScoringEngine
 from slm.load import Device, DType, load_model, load_tokenizer, model_name, read_manifest
-from slm.prompt import PromptPieces, build_pieces, manifest_pieces
+from slm.prompt import MAX_QUERY_TOKENS, PromptPieces, build_pieces, manifest_pieces
 
 # Items longer than this are cut: a bounded row keeps one request from starving the batch.
 MAX_ITEM_TOKENS = 1024
@@ -37,6 +39,21 @@ class EncodedQuery:
 
     text: str
     contexts: Sequence[Sequence[int]]
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The engine's requests for a call, and where each query's scores land in their output.
+
+    `index[q][k]` is the position of query q's k-th context in the requests' items laid end to end
+    (request-major, the order `ScoringEngine.score` returns them in)."""
+
+    requests: list[ScoreRequest]
+    index: list[np.ndarray]
+
+    def per_query(self, flat: Sequence[float] | np.ndarray) -> list[np.ndarray]:
+        values = np.asarray(flat)
+        return [values[i] for i in self.index]
 
 
 class Engine(Protocol):
@@ -99,17 +116,47 @@ class Scorer:
         """P(relevant) of each item for the query; higher is more relevant."""
         return self.score_encoded([EncodedQuery(query, self.encode(items))])[0]
 
-    def requests(self, queries: Sequence[EncodedQuery]) -> list[ScoreRequest]:
+    def requests(self, queries: Sequence[EncodedQuery]) -> Prompts:
         """Prompt pieces around the queries (tokenized in one call) and their cached context ids."""
-        query_ids = self.encode([q.text for q in queries])
-        return [
-            ScoreRequest(
-                prefix=self.pieces.prefix(ids),
-                items=[self.pieces.item(list(ctx[:MAX_ITEM_TOKENS])) for ctx in q.contexts],
-            )
-            for q, ids in zip(queries, query_ids, strict=True)
-        ]
+        query_ids = [ids[:MAX_QUERY_TOKENS] for ids in self.encode([q.text for q in queries])]
+        contexts = [[tuple(ctx[:MAX_ITEM_TOKENS]) for ctx in q.contexts] for q in queries]
+        if self.pieces.job_first:
+            return _by_context(self.pieces, query_ids, contexts)
+        return _by_query(self.pieces, query_ids, contexts)
 
     def score_encoded(self, queries: Sequence[EncodedQuery]) -> list[list[float]]:
         """Score many queries at once; contexts are token ids, reused as they are."""
-        return [scores.tolist() for scores in self.engine.score(self.requests(queries))]
+        prompts = self.requests(queries)
+        scores = self.engine.score(prompts.requests)
+        flat = np.concatenate(scores) if scores else np.empty(0, dtype=np.float32)
+        return [s.tolist() for s in prompts.per_query(flat)]
+
+
+Contexts = list[list[tuple[int, ...]]]
+
+
+def _by_query(pieces: PromptPieces, query_ids: list[list[int]], contexts: Contexts) -> Prompts:
+    """One request per query: the query is the prefix, its contexts the items."""
+    pairs = zip(query_ids, contexts, strict=True)
+    requests = [ScoreRequest(pieces.prefix(q), [pieces.item(list(c)) for c in cs]) for q, cs in pairs]
+    ends = np.cumsum([0, *(len(cs) for cs in contexts)])
+    return Prompts(requests, [np.arange(a, b) for a, b in zip(ends[:-1], ends[1:], strict=True)])
+
+
+def _by_context(pieces: PromptPieces, query_ids: list[list[int]], contexts: Contexts) -> Prompts:
+    """One request per distinct context: the context is the prefix, the queries listing it the items."""
+    slot: dict[tuple[int, ...], int] = {}
+    items: list[list[list[int]]] = []
+    where = []  # (request, item) of each query's contexts
+    for q, cs in zip(query_ids, contexts, strict=True):
+        row = []
+        for c in cs:
+            r = slot.setdefault(c, len(slot))
+            if r == len(items):
+                items.append([])
+            row.append((r, len(items[r])))
+            items[r].append(pieces.item(q))
+        where.append(row)
+    starts = np.cumsum([0, *map(len, items)])
+    requests = [ScoreRequest(pieces.prefix(list(c)), its) for c, its in zip(slot, items, strict=True)]
+    return Prompts(requests, [np.array([starts[r] + i for r, i in row], dtype=np.int64) for row in where])

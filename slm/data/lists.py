@@ -18,6 +18,7 @@ Ignores: batching lists into forward passes and the loss (the trainer's), and wh
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from slm.data.onet import RELEVANT, SIBLING, Onet, Query
 from slm.data.retrieval import FIRST_STAGE_K, Bm25
@@ -42,6 +43,12 @@ class RankingList:
     job_ids: tuple[str, ...]
     grades: tuple[int, ...]
     contexts: tuple[tuple[int, ...], ...]  # token ids, as the scorer takes them
+
+
+class Lists(Protocol):
+    """What a trainer draws from: an epoch's lists, in a seeded order (`ListSampler`, `BlockSampler`)."""
+
+    def epoch(self, n: int) -> Iterator[RankingList]: ...
 
 
 def _pick(rng: random.Random, pool: Sequence[str], n: int) -> list[str]:

@@ -30,7 +30,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from slm.data.lists import ListSampler, RankingList
+from slm.data.lists import Lists, RankingList
 from slm.engine import ScoringEngine
 from slm.prompt import build_pieces
 from slm.scorer import EncodedQuery, Scorer
@@ -65,7 +65,7 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
-def lists_from(sampler: ListSampler, start: int) -> Iterator[RankingList]:
+def lists_from(sampler: Lists, start: int) -> Iterator[RankingList]:
     """Lists of epoch 0, 1, ... in order, from the `start`-th on."""
     stream = (ranking for epoch in itertools.count() for ranking in sampler.epoch(epoch))
     return itertools.islice(stream, start, None)
@@ -87,14 +87,14 @@ class Trainer:
 
         The lists are packed together (`TRAIN_TOKEN_BUDGET` tokens per forward pass), as serving packs
         requests: fewer, larger matmuls than one pass per list."""
-        requests = self.scorer.requests([EncodedQuery(r.query.text, r.contexts) for r in lists])
+        prompts = self.scorer.requests([EncodedQuery(r.query.text, r.contexts) for r in lists])
         parts, order, tokens = [], [], 0
-        for batch in self.engine.batches(requests):
+        for batch in self.engine.batches(prompts.requests):
             parts.append(self.engine.logits(batch))
             order.append(batch.targets)
             tokens += batch.tokens
         flat = torch.cat(parts)[torch.from_numpy(np.argsort(np.concatenate(order)))]
-        return list(flat.split([len(r.job_ids) for r in lists])), tokens
+        return [flat[torch.from_numpy(i)] for i in prompts.index], tokens
 
     def step(self, lists: list[RankingList], lr: float) -> tuple[float, int]:
         """One optimizer step over `lists`: mean list loss, tokens."""
@@ -129,7 +129,7 @@ def _progress(enabled: bool) -> Progress:
 def train(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
-    sampler: ListSampler,
+    sampler: Lists,
     config: TrainConfig,
     run_dir: Path | None = None,
     on_step: StepHook | None = None,

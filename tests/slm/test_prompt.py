@@ -9,7 +9,7 @@ import pytest
 from transformers import PreTrainedTokenizerBase
 
 from slm.load import load_tokenizer, read_manifest, write_manifest
-from slm.prompt import CHAT, COMPACT, INSTRUCTION, build_pieces, manifest_pieces
+from slm.prompt import CHAT, COMPACT, INSTRUCTION, JOB_FIRST, PromptStyle, build_pieces, manifest_pieces
 from slm.scorer import Scorer
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -32,12 +32,20 @@ def test_chat_style_is_the_tokenizers_template_with_bare_labels(tokenizer: PreTr
 
 def test_compact_style_keeps_the_instruction_in_the_prefix(tokenizer: PreTrainedTokenizerBase) -> None:
     compact, chat = build_pieces(tokenizer, COMPACT), build_pieces(tokenizer, CHAT)
-    assert tokenizer.decode(compact.before_query) == f"{INSTRUCTION}\nSearch query:\n"
-    assert tokenizer.decode(compact.item_head) == "\nJob:\n"
-    assert tokenizer.decode(compact.item_tail) == "\nAnswer:"
+    assert tokenizer.decode(compact.lead) == f"{INSTRUCTION}\nSearch query:\n"
+    assert tokenizer.decode(compact.middle) == "\nJob:\n"
+    assert tokenizer.decode(compact.tail) == "\nAnswer:"
     assert [tokenizer.decode([i]) for i in (compact.yes_id, compact.no_id)] == [" yes", " no"]
-    per_item = len(compact.item_head) + len(compact.item_tail)
-    assert per_item <= 8 < 3 * per_item < len(chat.item_head) + len(chat.item_tail)
+    per_item = len(compact.middle) + len(compact.tail)
+    assert per_item <= 8 < 3 * per_item < len(chat.middle) + len(chat.tail)
+
+
+def test_job_first_style_puts_the_job_in_the_shared_prefix(tokenizer: PreTrainedTokenizerBase) -> None:
+    pieces, compact = build_pieces(tokenizer, JOB_FIRST), build_pieces(tokenizer, COMPACT)
+    text = tokenizer.decode([*pieces.prefix(tokenizer.encode("ICU")), *pieces.item(tokenizer.encode("nurse"))])
+    assert pieces.job_first and not compact.job_first
+    assert text == f"{INSTRUCTION}\nJob:\nICU\nSearch query:\nnurse\nAnswer:"
+    assert (pieces.yes_id, pieces.no_id) == (compact.yes_id, compact.no_id)
 
 
 def test_the_manifest_names_the_style_and_defaults_to_chat(tokenizer: PreTrainedTokenizerBase) -> None:
@@ -47,12 +55,15 @@ def test_the_manifest_names_the_style_and_defaults_to_chat(tokenizer: PreTrained
         manifest_pieces(tokenizer, {"prompt": "shouting-v9"})
 
 
-def test_compact_multi_item_equals_pairwise_through_the_scorer(tiny_model_dir: Path, tmp_path: Path) -> None:
-    model_dir = shutil.copytree(tiny_model_dir, tmp_path / "compact")
-    write_manifest(model_dir, {**read_manifest(model_dir), "prompt": COMPACT})
+@pytest.mark.parametrize("style", [COMPACT, JOB_FIRST])
+def test_multi_item_equals_pairwise_through_the_scorer(
+    tiny_model_dir: Path, tmp_path: Path, style: PromptStyle
+) -> None:
+    model_dir = shutil.copytree(tiny_model_dir, tmp_path / style)
+    write_manifest(model_dir, {**read_manifest(model_dir), "prompt": style})
     multi = Scorer.load(model_dir, dtype="float32", token_budget=256, warmup=False)
     pairwise = Scorer.load(model_dir, dtype="float32", token_budget=256, mode="pairwise", warmup=False)
-    assert multi.pieces.style == COMPACT
+    assert multi.pieces.style == style
     np.testing.assert_allclose(
         multi.score("python developer", ITEMS), pairwise.score("python developer", ITEMS), atol=1e-4
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from slm.prompt import JOB_FIRST, build_pieces
 from slm.scorer import MAX_ITEM_TOKENS, EncodedQuery, Scorer
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -38,7 +39,7 @@ def test_a_thousand_items_and_an_overlong_one(scorer: Scorer) -> None:
 
 def test_contexts_are_cut_to_the_item_cap(scorer: Scorer) -> None:
     long = scorer.encode(["word " * (2 * MAX_ITEM_TOKENS)])[0]
-    (request,) = scorer.requests([EncodedQuery("q", [long])])
+    (request,) = scorer.requests([EncodedQuery("q", [long])]).requests
     assert len(request.items[0]) == len(scorer.pieces.item(long[:MAX_ITEM_TOKENS]))
 
 
@@ -59,6 +60,20 @@ def test_score_encoded_tokenizes_queries_once_and_never_the_contexts(scorer: Sco
     assert calls == [["nurse", "cook"]]
     assert [len(s) for s in out] == [len(ITEMS), 2]
     assert out[0] == pytest.approx(scorer.score("nurse", ITEMS), abs=1e-6)
+
+
+def test_job_first_scores_each_distinct_context_once_for_all_its_queries(tiny_model_dir: Path) -> None:
+    scorer = Scorer.load(tiny_model_dir, dtype="float32", token_budget=256, warmup=False)
+    scorer.pieces = build_pieces(scorer.tokenizer, JOB_FIRST)
+    a, b, c = scorer.encode(ITEMS[:3])
+    queries = [EncodedQuery("nurse", [a, b]), EncodedQuery("cook", [b, c, a])]
+    prompts = scorer.requests(queries)
+    assert [len(r.items) for r in prompts.requests] == [2, 2, 1]  # a, b, c: one prefix each
+    assert [r.prefix for r in prompts.requests] == [scorer.pieces.prefix(ctx) for ctx in (a, b, c)]
+    assert [i.tolist() for i in prompts.index] == [[0, 2], [3, 4, 1]]
+    together = scorer.score_encoded(queries)
+    alone = [scorer.score_encoded([q])[0] for q in queries]
+    np.testing.assert_allclose(np.concatenate(together), np.concatenate(alone), atol=1e-5)
 
 
 def test_empty_calls(scorer: Scorer) -> None:
