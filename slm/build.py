@@ -23,19 +23,23 @@ import torch
 
 from compressor import DEFAULT_BUDGET_TOKENS, ExtractiveCompressor
 from slm.base import BASE_NAME, BASE_SOURCE, fetch_base
-from slm.data import ATTRIBUTION, compressed_contexts, load_onet, split_queries, train_sampler
+from slm.data import ATTRIBUTION, Onet, compressed_contexts, load_onet, split_queries, train_blocks, train_sampler
+from slm.data.contexts import Contexts
+from slm.data.lists import Lists
 from slm.eval import evaluate
 from slm.load import LoadedModel, load_model, write_manifest
-from slm.prompt import LABELS, build_pieces
+from slm.prompt import JOB_FIRST, LABELS, build_pieces
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
 from slm.train.config import TRAIN_LAYERS
 
 DEFAULT_NAME = "rankstream-smollm2-135m-onet"
-# 1,000 lists (~1/4 of an epoch of the 4.3k train queries, 1.1M tokens, 18.6 min at ~980 tokens/s
-# with the top 16 layers trained): what fits the 25-minute build beside fetching the base, the data
-# and the evaluation. The trade: three in four train queries are never seen; `--steps` trains longer.
-DEFAULT_STEPS = 250
+# 95 blocks of 24 queries x 24 postings (2,280 lists, about half an epoch of the 4.3k train queries,
+# ~0.95M tokens, ~17.6 min at ~900 tokens/s with the top 16 layers trained): what fits the 25-minute
+# build beside fetching the base, the data and the evaluation (105 steps took 22.8 min with the base
+# cached: too close). The pilot's dev NDCG had plateaued after 75 steps (`slm.train.config`);
+# `--steps` trains longer.
+DEFAULT_STEPS = 95
 # Queries per evaluation split: 50 x 50 candidates is ~75 s per split for the trained model, NDCG@10
 # standard error ~0.045: the build's own check, traded for training steps. `rankstream model eval
 # --max-queries 100` (or 0, all) measures the tables the README reports.
@@ -47,6 +51,14 @@ def run_dir(home: Path, config: TrainConfig, budget_tokens: int) -> Path:
     """Checkpoints of this recipe: a changed config or budget starts a fresh run."""
     recipe = json.dumps({"config": config.as_dict(), "budget_tokens": budget_tokens}, sort_keys=True)
     return home / "runs" / f"{DEFAULT_NAME}-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}"
+
+
+def training_lists(onet: Onet, contexts: Contexts, config: TrainConfig) -> Lists:
+    """What the recipe trains on: blocks for the job-first prompt (a posting is scored for a block's
+    queries at once), one list per query otherwise."""
+    if config.prompt == JOB_FIRST:
+        return train_blocks(onet, contexts, config.lists_per_step, config.list_size, config.seed)
+    return train_sampler(onet, contexts, config.list_size, config.seed)
 
 
 def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int, layers: int) -> dict:
@@ -122,7 +134,7 @@ def build_default(
     config = TrainConfig(steps=steps or DEFAULT_STEPS, train_layers=min(TRAIN_LAYERS, layers))
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, budget)
-    sampler = train_sampler(onet, contexts, config.list_size, config.seed)
+    sampler = training_lists(onet, contexts, config)
     run = run_dir(home, config, budget)
     stats = train(loaded.model, loaded.tokenizer, sampler, config, run)
     partial = out.with_name(out.name + ".partial")

@@ -1,9 +1,10 @@
 """Training and evaluation data: O*NET 27.0 as postings, queries and graded judgments; deterministic
-splits; the BM25 first stage; scoring contexts; listwise training lists.
+splits; the BM25 first stage; scoring contexts; listwise training lists and blocks.
 
 Keep `ATTRIBUTION` (O*NET, CC BY 4.0) with any derived data or results you publish.
 """
 
+from slm.data.blocks import BlockSampler, train_blocks
 from slm.data.contexts import Contexts, compressed_contexts, full_contexts
 from slm.data.lists import ListSampler, RankingList, train_sampler
 from slm.data.onet import ATTRIBUTION, Onet, OnetMissingError, Query, load_onet
@@ -14,6 +15,7 @@ __all__ = [
     "ATTRIBUTION",
     "FIRST_STAGE_K",
     "SPLITS",
+    "BlockSampler",
     "Bm25",
     "Contexts",
     "Hit",
@@ -28,6 +30,7 @@ __all__ = [
     "load_onet",
     "split_queries",
     "subsample",
+    "train_blocks",
     "train_sampler",
     "unseen_codes",
 ]

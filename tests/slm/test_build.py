@@ -9,7 +9,7 @@ import pytest
 from slm.build import build_default
 from slm.data.onet import ATTRIBUTION
 from slm.load import read_manifest
-from slm.prompt import COMPACT
+from slm.prompt import JOB_FIRST
 from slm.scorer import Scorer
 from tests.slm.test_data_onet import ONET_DIR
 
@@ -21,9 +21,9 @@ def test_build_writes_a_scorable_model_with_its_manifest(tiny_model_dir: Path, h
     manifest = build_default(out, tmp_path, ONET_DIR, 32, steps=2, eval_queries=2, base=tiny_model_dir)
     assert manifest == read_manifest(out)
     assert not out.with_name("default.partial").exists() and not any((tmp_path / "runs").iterdir())
-    assert manifest["prompt"] == COMPACT and manifest["compressor"]["budget_tokens"] == 32
+    assert manifest["prompt"] == JOB_FIRST and manifest["compressor"]["budget_tokens"] == 32
     training = manifest["training"]
-    assert training["steps"] == 2 and training["lists"] == 8 and training["tokens"] > 0
+    assert training["steps"] == 2 and training["lists"] == 2 * 24 and training["tokens"] > 0
     assert training["trained"] == "top 2 of 2 decoder layers and the final norm"  # all a tiny model has
     for split in ("test", "unseen"):
         row = manifest["evaluation"][split]
@@ -32,4 +32,4 @@ def test_build_writes_a_scorable_model_with_its_manifest(tiny_model_dir: Path, h
     assert manifest["attribution"] == ATTRIBUTION
     assert any(out.glob("*.safetensors")) and (out / "tokenizer.json").exists()
     scorer = Scorer.load(out, warmup=False)
-    assert scorer.pieces.style == COMPACT and len(scorer.score("registered nurse", ["ICU nurse", "cook"])) == 2
+    assert scorer.pieces.style == JOB_FIRST and len(scorer.score("registered nurse", ["ICU nurse", "cook"])) == 2

@@ -5,6 +5,7 @@ import itertools
 import math
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,12 @@ import pytest
 import torch
 
 from schemas import JobPosting
+from slm.data.blocks import BlockSampler
 from slm.data.contexts import compressed_contexts
 from slm.data.lists import ListSampler
 from slm.data.onet import Onet, Query
 from slm.load import load_model, read_manifest, write_manifest
+from slm.prompt import COMPACT, JOB_FIRST, PromptStyle
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, train
@@ -93,14 +96,18 @@ def test_only_the_top_layers_and_the_final_norm_train_in_fp32(tiny_model_dir: Pa
         make_trainable(model, 3)
 
 
-def test_the_trained_logits_are_the_served_scores(tiny_model_dir: Path, sampler: ListSampler, tmp_path: Path) -> None:
+@pytest.mark.parametrize("prompt", [COMPACT, JOB_FIRST])
+def test_the_trained_logits_are_the_served_scores(
+    tiny_model_dir: Path, sampler: ListSampler, tmp_path: Path, prompt: PromptStyle
+) -> None:
     loaded = load_model(tiny_model_dir, dtype="float32")
-    trainer = Trainer(loaded.model, loaded.tokenizer, SMOKE)
-    rankings = list(itertools.islice(sampler.epoch(0), 3))  # packed into one pass, as a step does
-    logits, _ = trainer.list_logits(rankings)
+    trainer = Trainer(loaded.model, loaded.tokenizer, replace(SMOKE, prompt=prompt))
+    blocks = BlockSampler(sampler, queries=3, postings=5)  # job-first: a posting's queries share a row
+    rankings = list(itertools.islice((blocks if prompt == JOB_FIRST else sampler).epoch(0), 3))
+    logits, _ = trainer.list_logits(rankings)  # packed into one pass, as a step does
     assert all(x.requires_grad for x in logits)
     served_dir = shutil.copytree(tiny_model_dir, tmp_path / "served")
-    write_manifest(served_dir, {**read_manifest(served_dir), "prompt": SMOKE.prompt})
+    write_manifest(served_dir, {**read_manifest(served_dir), "prompt": prompt})
     served = Scorer.load(served_dir, dtype="float32", warmup=False)  # block attention, as served
     for x, ranking in zip(logits, rankings, strict=True):  # one list at a time: packing leaks nothing
         (scores,) = served.score_encoded([EncodedQuery(ranking.query.text, ranking.contexts)])
