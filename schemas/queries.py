@@ -1,13 +1,15 @@
 """Search-query events (topic `search-queries`, keyed by request_id).
 
 A query names its candidates; the worker ranks exactly those. Candidate ids are unique and bounded
-(1 to `MAX_CANDIDATES`); `top_k` cuts the ranked list, never the unscored list.
+(1 to `MAX_CANDIDATES`); `top_k` cuts the ranked list, never the unscored list. Optional
+`candidate_scores` are the first stage's scores (BM25 or any retriever; higher is better), one finite
+number per candidate in the same order: the worker blends them with the model's (`slm.blend`).
 """
 
 from collections import Counter
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from schemas import limits
 from schemas.postings import JobId
@@ -22,6 +24,7 @@ class SearchQuery(BaseModel):
     query: Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_QUERY_CHARS, pattern=r"\S")]
     candidate_job_ids: Annotated[list[JobId], Field(min_length=1, max_length=limits.MAX_CANDIDATES)]
     top_k: Annotated[int, Field(ge=1)] | None = None
+    candidate_scores: list[Annotated[float, Field(allow_inf_nan=False)]] | None = None
 
     @field_validator("candidate_job_ids")
     @classmethod
@@ -30,6 +33,15 @@ class SearchQuery(BaseModel):
         if repeated:
             raise ValueError(f"candidate_job_ids must be unique; repeated: {repeated[:5]}")
         return ids
+
+    @model_validator(mode="after")
+    def _one_score_per_candidate(self) -> "SearchQuery":
+        if self.candidate_scores is not None and len(self.candidate_scores) != len(self.candidate_job_ids):
+            raise ValueError(
+                f"candidate_scores has {len(self.candidate_scores)} entries for "
+                f"{len(self.candidate_job_ids)} candidate_job_ids; give one score per candidate"
+            )
+        return self
 
 
 def parse_search_query(raw: bytes | str) -> SearchQuery:

@@ -105,13 +105,16 @@ def _evaluation(model_dir: Path, onet_dir: Path, eval_queries: int, budget_token
             budget_tokens=budget_tokens,
             out=model_dir / f"eval-{split}.json",
         )
-        bm25, model = result["rows"][0], result["rows"][-1]
+        rows = result["rows"]
+        blended = next(r for r in rows if "first_stage_weight" in r)
+        model = next(r for r in reversed(rows) if "first_stage_weight" not in r)
         strip = ("system", "context", "model_dir", "seconds", "context_budget_tokens")
         metrics[split] = {
             "queries": result["queries"],
             "queries_in_split": result["queries_in_split"],
-            "bm25": {k: round(v, 4) for k, v in bm25.items() if k not in strip},
+            "bm25": {k: round(v, 4) for k, v in rows[0].items() if k not in strip},
             "model": {k: round(v, 4) for k, v in model.items() if k not in strip},
+            "model_blended_with_bm25": {k: round(v, 4) for k, v in blended.items() if k not in strip},
         }
     return metrics
 

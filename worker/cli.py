@@ -119,7 +119,8 @@ def model_build(
     manifest = build_default(s.model_path, s.home, s.onet_dir, s.context_budget_tokens, steps, eval_queries, s.threads)
     for split, row in manifest["evaluation"].items():
         model, bm25 = row["model"]["ndcg@10"], row["bm25"]["ndcg@10"]
-        typer.echo(f"{split}: NDCG@10 {model:.3f} vs BM25 {bm25:.3f} ({row['queries']} queries)")
+        mixed, queries = row["model_blended_with_bm25"]["ndcg@10"], row["queries"]
+        typer.echo(f"{split}: NDCG@10 {model:.3f}, blended with BM25 {mixed:.3f}, BM25 {bm25:.3f} ({queries} queries)")
     typer.echo(f"wrote {s.model_path} in {manifest['build_seconds'] / 60:.1f} min")
 
 
@@ -150,6 +151,7 @@ def model_eval(
         device=s.device,
         dtype=s.dtype,
         threads=s.threads,
+        first_stage_weight=s.first_stage_weight,
         out=out,
     )
     print_results(result)

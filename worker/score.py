@@ -31,9 +31,16 @@ class PendingQuery:
 
 class QueryScorer:
     def __init__(
-        self, scorer: Scorer, store: ContextStore, publisher: Publisher, metrics: Metrics, context_budget_tokens: int
+        self,
+        scorer: Scorer,
+        store: ContextStore,
+        publisher: Publisher,
+        metrics: Metrics,
+        context_budget_tokens: int,
+        first_stage_weight: float = 0.0,
     ) -> None:
         self.scorer = scorer
+        self.first_stage_weight = first_stage_weight
         self.store = store
         self.publisher = publisher
         self.metrics = metrics
@@ -71,6 +78,7 @@ class QueryScorer:
             missing,
             self.scorer.name,
             self.store.compressor_id,
+            self.first_stage_weight,
         )
         self.publisher.result(pending.source, results)
 

@@ -122,7 +122,14 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             Stage("postings", Batcher(lambda _: 1, settings.consume_batch, deadline_s), writer.handle, writer.fail),
         )
     if role in ("queries", "all") and parts.scorer is not None:
-        scorer = QueryScorer(parts.scorer, parts.store, publisher, telemetry.metrics, context_tokens(settings))
+        scorer = QueryScorer(
+            parts.scorer,
+            parts.store,
+            publisher,
+            telemetry.metrics,
+            context_tokens(settings),
+            settings.first_stage_weight,
+        )
         routes[settings.topic_queries] = Route(
             Validator(parse_search_query),
             lambda src, q: PendingQuery(src, q, time.monotonic()),

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from slm.blend import FIRST_STAGE_WEIGHT
+
 Role = Literal["postings", "queries", "all"]
 
 
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
     dtype: Literal["auto", "bfloat16", "float32"] = "auto"
     threads: int | None = None  # torch intra-op threads; None: torch's default (all cores)
     token_budget: int = Field(4096, ge=64)  # tokens per forward pass
+    # Weight of a query's `candidate_scores` (z-scored) added to the model's logit (`slm.blend`);
+    # 0 ranks by the model alone. The default suits the default model.
+    first_stage_weight: float = Field(FIRST_STAGE_WEIGHT, ge=0)
 
     # --- compressor ---
     compressor: Literal["extractive", "abstractive"] = "extractive"

@@ -6,7 +6,9 @@ size, 0: the whole split), BM25 retrieves the top 50 postings; every system rank
 - `bm25`: the first stage's own order;
 - each model of `compare`, then `model_dir`, through the one scorer API (`Scorer.score_encoded`), on
   each context kind asked for: `compressed` (the worker's compressor and budget) or `full` (the whole
-  posting, the no-compression reference).
+  posting, the no-compression reference);
+- `model_dir` blended with BM25's scores (`slm.blend`, `first_stage_weight`), from the same scores, as
+  the worker ranks a query that carries `candidate_scores`.
 Each row carries NDCG@10, MRR@10 and Recall@10 (`slm.eval.metrics`) and the seconds spent scoring.
 The result also records the first stage's recall@50 and BM25's metrics over the whole split, so the
 subsample's representativeness can be checked, plus the O*NET attribution.
@@ -25,6 +27,7 @@ from typing import Literal
 from rich.progress import track
 
 from compressor import ExtractiveCompressor
+from slm.blend import FIRST_STAGE_WEIGHT, blend
 from slm.data.contexts import Contexts, compressed_contexts, full_contexts
 from slm.data.onet import ATTRIBUTION, Onet, Query, load_onet
 from slm.data.retrieval import FIRST_STAGE_K, Bm25
@@ -51,6 +54,7 @@ class EvalSet:
     queries: tuple[Query, ...]
     candidates: tuple[tuple[str, ...], ...]
     judgments: tuple[dict[str, int], ...]
+    first_scores: tuple[tuple[float, ...], ...]  # BM25's score of each candidate
 
     def first_stage_recall(self) -> float:
         pairs = zip(self.candidates, self.judgments, strict=True)
@@ -63,11 +67,12 @@ def first_stage(onet: Onet, bm25: Bm25, queries: Sequence[Query]) -> EvalSet:
         tuple(queries),
         tuple(tuple(h.job_id for h in hs) for hs in hits),
         tuple(onet.grades(q) for q in queries),
+        tuple(tuple(h.score for h in hs) for hs in hits),
     )
 
 
-def rerank(scorer: Scorer, evals: EvalSet, contexts: Contexts, label: str) -> list[tuple[str, ...]]:
-    """Each query's candidates by descending model score (stable: ties keep BM25's order)."""
+def model_scores(scorer: Scorer, evals: EvalSet, contexts: Contexts, label: str) -> list[list[float]]:
+    """Each query's candidates' scores, in candidate order ([] for a query without candidates)."""
     todo = [(q, c) for q, c in zip(evals.queries, evals.candidates, strict=True) if c]
     scores: dict[str, list[float]] = {}
     chunks = [todo[i : i + QUERIES_PER_CALL] for i in range(0, len(todo), QUERIES_PER_CALL)]
@@ -75,10 +80,19 @@ def rerank(scorer: Scorer, evals: EvalSet, contexts: Contexts, label: str) -> li
         encoded = [EncodedQuery(q.text, [contexts[j] for j in c]) for q, c in chunk]
         for (q, _), s in zip(chunk, scorer.score_encoded(encoded), strict=True):
             scores[q.query_id] = s
+    return [scores.get(q.query_id, []) for q in evals.queries]
+
+
+def ranked(evals: EvalSet, scores: Sequence[Sequence[float]]) -> list[tuple[str, ...]]:
+    """Each query's candidates by descending score (stable: ties keep BM25's order)."""
     return [
-        tuple(c[i] for i in sorted(range(len(c)), key=lambda i: -scores[q.query_id][i])) if c else ()
-        for q, c in zip(evals.queries, evals.candidates, strict=True)
+        tuple(c[i] for i in sorted(range(len(c)), key=lambda i: -s[i]))
+        for c, s in zip(evals.candidates, scores, strict=True)
     ]
+
+
+def blended(evals: EvalSet, scores: Sequence[Sequence[float]], weight: float) -> list[list[float]]:
+    return [blend(s, f, weight).tolist() for s, f in zip(scores, evals.first_scores, strict=True)]
 
 
 def _contexts(kind: ContextKind, evals: EvalSet, onet: Onet, scorer: Scorer, budget_tokens: int) -> Contexts:
@@ -113,6 +127,7 @@ def evaluate(
     device: Device = "auto",
     dtype: DType = "auto",
     threads: int | None = None,
+    first_stage_weight: float = FIRST_STAGE_WEIGHT,
     out: Path | None = None,
 ) -> dict:
     onet = load_onet(onet_dir)
@@ -124,17 +139,17 @@ def evaluate(
     for path in _unique([*compare, model_dir]):
         scorer = Scorer.load(path, device=device, dtype=dtype, threads=threads)
         budget = context_budget(path, budget_tokens)
+        about = {"model_dir": str(path), "context_budget_tokens": budget}
         for kind in contexts:
             ctx = _contexts(kind, evals, onet, scorer, budget)
             start = time.perf_counter()
-            rankings = rerank(scorer, evals, ctx, f"{scorer.name} [{kind}]")
-            rows.append(
-                {
-                    **_row(scorer.name, kind, rankings, evals, time.perf_counter() - start),
-                    "model_dir": str(path),
-                    "context_budget_tokens": budget,
-                }
-            )
+            scores = model_scores(scorer, evals, ctx, f"{scorer.name} [{kind}]")
+            seconds = time.perf_counter() - start
+            rows.append({**_row(scorer.name, kind, ranked(evals, scores), evals, seconds), **about})
+            if path == model_dir and first_stage_weight > 0:
+                mixed = ranked(evals, blended(evals, scores, first_stage_weight))
+                name = f"{scorer.name} + bm25 (weight {first_stage_weight:g})"
+                rows.append({**_row(name, kind, mixed, evals, None), **about, "first_stage_weight": first_stage_weight})
     result = {
         "split": split,
         "queries": len(evals.queries),

@@ -67,6 +67,18 @@ def test_query_defaults_and_limits() -> None:
             parse_search_query(bad)
 
 
+def test_first_stage_scores_are_one_finite_number_per_candidate() -> None:
+    assert parse_search_query(query(candidate_scores=[12, 3.5])).candidate_scores == [12.0, 3.5]
+    assert parse_search_query(query()).candidate_scores is None
+    for scores in ([1.0], [1.0, 2.0, 3.0], [1.0, "2"]):
+        with pytest.raises(ValidationError):
+            parse_search_query(query(candidate_scores=scores))
+    with pytest.raises(ValidationError, match="finite"):
+        parse_search_query(
+            b'{"request_id": "r", "query": "q", "candidate_job_ids": ["a"], "candidate_scores": [1e999]}'
+        )
+
+
 def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     assert parse_search_query(query(locale="en-US")).request_id == "r1"
 

@@ -10,7 +10,7 @@ from slm.data.onet import ATTRIBUTION, Query
 from slm.data.retrieval import Bm25
 from slm.data.splits import split_queries, subsample
 from slm.eval import evaluate, print_results
-from slm.eval.evaluate import EvalSet, first_stage, rerank
+from slm.eval.evaluate import EvalSet, first_stage, model_scores, ranked
 from slm.eval.metrics import mean_metrics
 from slm.scorer import EncodedQuery
 from tests.slm.test_data_onet import ONET_DIR, real_onet
@@ -28,10 +28,12 @@ def test_rerank_orders_by_score_and_ties_keep_first_stage_order() -> None:
         (Query("q1", "a", ("x",)), Query("q2", "b", ("y",)), Query("q3", "c", ("z",))),
         (("low", "tie1", "high", "tie2"), (), ("high",)),
         ({"high": 2}, {}, {"high": 2}),
+        ((4.0, 3.0, 2.0, 1.0), (), (1.0,)),
     )
     contexts = {"low": [1], "tie1": [5], "tie2": [5], "high": [9]}
-    rankings = rerank(FirstTokenScorer(), evals, contexts, "fake")  # type: ignore[arg-type]
-    assert rankings == [("high", "tie1", "tie2", "low"), (), ("high",)]
+    scores = model_scores(FirstTokenScorer(), evals, contexts, "fake")  # type: ignore[arg-type]
+    assert scores == [[1.0, 5.0, 9.0, 5.0], [], [9.0]]
+    assert ranked(evals, scores) == [("high", "tie1", "tie2", "low"), (), ("high",)]
 
 
 def test_evaluate_end_to_end_with_the_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -42,8 +44,10 @@ def test_evaluate_end_to_end_with_the_tiny_model(tiny_model_dir: Path, tmp_path:
     assert json.loads(out.read_text()) == result
     assert result["queries"] == 2 and result["queries_in_split"] > 500
     assert result["attribution"] == ATTRIBUTION
-    bm25, compressed, full = result["rows"]
+    bm25, compressed, compressed_blend, full, full_blend = result["rows"]
     assert (bm25["system"], compressed["context"], full["context"]) == ("bm25", "compressed", "full")
+    assert compressed_blend["system"] == f"{compressed['system']} + bm25 (weight 0.5)"
+    assert compressed_blend["first_stage_weight"] == full_blend["first_stage_weight"] == 0.5
     assert 0.0 <= compressed["ndcg@10"] <= 1.0 and compressed["seconds"] > 0
     # The BM25 row is the first stage's own order, measured on the same queries.
     onet = real_onet()
