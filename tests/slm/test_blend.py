@@ -31,6 +31,7 @@ def test_weight_zero_equal_scores_and_extremes() -> None:
     assert blend([0.0, 1.0, 0.3], [5.0, 1.0, 2.0], 0.0).tolist() == [0.0, 1.0, 0.3]
     np.testing.assert_allclose(blend([0.2, 0.7], [4.0, 4.0], 3.0), [0.2, 0.7])
     assert standardised([4.0, 4.0]).tolist() == [0.0, 0.0]
+    assert blend([], [], 1.0).tolist() == []  # a query without candidates
     extreme = blend([0.0, 1.0], [0.0, 1.0], 1.0)
     assert np.isfinite(extreme).all() and 0.0 < extreme[0] < extreme[1] < 1.0
     with pytest.raises(ValueError, match="2 probabilities but 1"):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from slm.blend import FIRST_STAGE_WEIGHT
 from slm.data.onet import ATTRIBUTION, Query
 from slm.data.retrieval import Bm25
 from slm.data.splits import split_queries, subsample
@@ -46,8 +47,8 @@ def test_evaluate_end_to_end_with_the_tiny_model(tiny_model_dir: Path, tmp_path:
     assert result["attribution"] == ATTRIBUTION
     bm25, compressed, compressed_blend, full, full_blend = result["rows"]
     assert (bm25["system"], compressed["context"], full["context"]) == ("bm25", "compressed", "full")
-    assert compressed_blend["system"] == f"{compressed['system']} + bm25 (weight 0.5)"
-    assert compressed_blend["first_stage_weight"] == full_blend["first_stage_weight"] == 0.5
+    assert compressed_blend["system"] == f"{compressed['system']} + bm25 (weight {FIRST_STAGE_WEIGHT:g})"
+    assert compressed_blend["first_stage_weight"] == full_blend["first_stage_weight"] == FIRST_STAGE_WEIGHT
     assert 0.0 <= compressed["ndcg@10"] <= 1.0 and compressed["seconds"] > 0
     # The BM25 row is the first stage's own order, measured on the same queries.
     onet = real_onet()
