@@ -35,12 +35,12 @@ from slm.train.config import TRAIN_LAYERS
 
 DEFAULT_NAME = "rankstream-smollm2-135m-onet"
 # 95 blocks of 24 queries x 24 postings (2,280 lists, about half an epoch of the 4.3k train queries,
-# ~0.95M tokens, ~17.6 min at ~900 tokens/s with the top 16 layers trained): what fits the 25-minute
-# build beside fetching the base, the data and the evaluation (105 steps took 22.8 min with the base
-# cached: too close). The pilot's dev NDCG had plateaued after 75 steps (`slm.train.config`);
-# `--steps` trains longer.
+# 0.86M tokens, 17.3 min at ~830 tokens/s with the top 16 layers trained; the whole build 21.0 min
+# from a cold cache): what fits the 25-minute build beside fetching the base, the data and the
+# evaluation (105 steps took 22.8 min with the base cached: too close). The pilot's dev NDCG had
+# plateaued after 75 steps (`slm.train.config`); `--steps` trains longer.
 DEFAULT_STEPS = 95
-# Queries per evaluation split: 50 x 50 candidates is ~75 s per split for the trained model, NDCG@10
+# Queries per evaluation split: 50 x 50 candidates is ~80 s per split for the trained model, NDCG@10
 # standard error ~0.045: the build's own check, traded for training steps. `rankstream model eval
 # --max-queries 100` (or 0, all) measures the tables the README reports.
 DEFAULT_EVAL_QUERIES = 50
