@@ -25,7 +25,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ScoreRequest:
-    """One query's prefix and its items, as token ids (prompt pieces already applied)."""
+    """One prefix (a query, or a posting in the job-first style) and its items, as token ids (prompt
+    pieces already applied)."""
 
     prefix: Sequence[int]
     items: Sequence[Sequence[int]]

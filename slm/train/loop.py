@@ -2,8 +2,9 @@
 
 Contract: `train(model, tokenizer, sampler, config, run_dir) -> TrainStats` trains `model` in place
 (its top layers, see `slm.train.trainable`) for `config.steps` AdamW steps of `config.lists_per_step`
-lists each, drawn in order from `sampler` epoch after epoch. Each list becomes one request through
-the serving path (`Scorer.requests`: the prompt style's pieces around the query and the contexts),
+lists each, drawn in order from `sampler` epoch after epoch. A step's lists become requests through
+the serving path (`Scorer.requests`: one per query in a query-first style, one per distinct posting
+with the step's queries as items in the job-first style, so a block's 24 x 24 pairs share prefixes),
 the engine packs a step's requests together (`ScoringEngine.batches`) and computes l_yes - l_no at
 each item's end (`ScoringEngine.logits`): what is trained is exactly what is served. The loss is
 `slm.train.loss`.
