@@ -13,8 +13,9 @@ Three styles, named in a model's manifest (`prompt`); a model without one gets `
   per row), and each item carries only a ~3-token head and tail; the labels are " yes" / " no", the
   natural next token after "Answer:". First the query, then the job.
 - `job-first-v1`, for trained models: the compact text with the job first. The job (~80 tokens) is
-  the shared prefix and each query (~10 tokens with the tail) an item, so one posting is scored for
-  many queries at a fraction of the tokens: training sees ~3x the queries per second (`slm.data.blocks`).
+  the shared prefix and each query (~13 tokens with the middle and tail) an item, so one posting is
+  scored for many queries at a fraction of the tokens: training sees ~2.2x the queries per second
+  (`slm.data.blocks`).
 Changing any text of a style changes what a trained model expects: add a new style name instead.
 """
 

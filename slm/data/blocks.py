@@ -3,7 +3,7 @@
 Contract: `BlockSampler.epoch(n) -> Iterator[RankingList]` yields blocks of `queries` lists back to
 back; the lists of one block share the same `postings` candidates (same job ids, same order), each
 graded for its own query. A job-first scorer (`slm.prompt.JOB_FIRST`) then scores a block as one
-request per posting with all the block's queries as items: ~10 tokens per (query, posting) pair
+request per posting with all the block's queries as items: ~13 tokens per (query, posting) pair
 instead of ~70, so a step sees several times the queries of per-query lists at the same cost.
 
 What a block holds:
@@ -67,7 +67,7 @@ class BlockSampler:
 
     def _postings(self, block: Sequence[RankingList]) -> list[str]:
         """Each list's postings, best first, taken round-robin until the block is full."""
-        ranked = [sorted(r.job_ids, key=lambda j, r=r: _PRIORITY.get(_grade(r, j), 2)) for r in block]
+        ranked = [[j for _, j in sorted(zip(r.grades, r.job_ids, strict=True), key=_priority)] for r in block]
         chosen: dict[str, None] = {}
         for job_id in itertools.chain.from_iterable(itertools.zip_longest(*ranked)):
             if job_id is not None and len(chosen) < self.postings:
@@ -87,5 +87,5 @@ def _occupation(ranking: RankingList) -> str:
     return min(j for j, g in zip(ranking.job_ids, ranking.grades, strict=True) if g == RELEVANT)
 
 
-def _grade(ranking: RankingList, job_id: str) -> int:
-    return ranking.grades[ranking.job_ids.index(job_id)]
+def _priority(graded: tuple[int, str]) -> int:
+    return _PRIORITY.get(graded[0], len(_PRIORITY))  # stable sort: equal priorities keep list order
