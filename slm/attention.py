@@ -18,7 +18,7 @@ and groups are cut small enough for their scores to stay in cache.
 Ignores: sliding windows, logit soft-capping and attention sinks (such models must use the mask).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -44,6 +44,8 @@ def _query_owner(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def dense_mask(batch: Batch, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """The (1, 1, T, T) additive mask: 0 where a query may attend, the dtype's minimum elsewhere."""
+    if batch.past:
+        raise ValueError("cached prefixes need block attention (the dense mask covers the stream only)")
     owner, prefix_start, prefix_end = (torch.from_numpy(a).to(device) for a in _query_owner(batch))
     pos = torch.arange(batch.tokens, device=device)
     own = (owner[None, :] == owner[:, None]) & (pos[None, :] <= pos[:, None])
@@ -57,7 +59,7 @@ class BlockGroup:
     """Blocks of similar query length, padded to Q queries and K keys, as gather indices."""
 
     query_index: torch.Tensor  # (n * Q,) stream index of each query slot (padding repeats the last)
-    key_index: torch.Tensor  # (n * K,) stream index of each key slot: prefix keys, then own keys
+    key_index: torch.Tensor  # (n * K,) key index of each key slot (past, then stream): prefix, own
     bias: torch.Tensor  # (1, n, Q, 1, K) additive mask, broadcast over kv heads and their query groups
     valid: torch.Tensor  # query slots that are real tokens
     dest: torch.Tensor  # their stream index
@@ -66,9 +68,18 @@ class BlockGroup:
     keys: int
 
 
+LayerKeys = tuple[torch.Tensor, torch.Tensor]  # keys and values (kv heads, tokens, head dim)
+
+
 @dataclass(frozen=True)
 class BlockLayout:
+    """The groups, plus what a prefix cache adds: per layer, the past keys to attend before the
+    stream's, and the stream positions of fresh prefixes, whose keys are collected into `kept`."""
+
     groups: tuple[BlockGroup, ...]
+    past: tuple[LayerKeys, ...] = ()
+    keep: torch.Tensor | None = None
+    kept: dict[int, LayerKeys] = field(default_factory=dict)
 
 
 def _index(a: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -84,7 +95,7 @@ def _group(batch: Batch, sel: np.ndarray, dtype: torch.dtype, device: torch.devi
     last = (length - 1)[:, None]
     query_index = start[:, None] + np.minimum(i, last)
     own = np.minimum(j - plen[:, None], last)
-    key_index = np.where(j < plen[:, None], pstart[:, None] + j, start[:, None] + own)
+    key_index = np.where(j < plen[:, None], pstart[:, None] + j, batch.past_len + start[:, None] + own)
     seen = j[:, None, :] <= (plen[:, None] + np.minimum(i, last))[:, :, None]  # (n, Q, K)
     bias = torch.zeros(seen.shape, dtype=dtype).masked_fill_(torch.from_numpy(~seen), torch.finfo(dtype).min)
     valid = (i < length[:, None]).reshape(-1)
@@ -113,9 +124,19 @@ def _chunks(batch: Batch) -> list[np.ndarray]:
     return chunks
 
 
-def block_layout(batch: Batch, dtype: torch.dtype, device: torch.device) -> BlockLayout:
-    """Gather indices and per-block masks for `block_attention`, in the model's dtype and device."""
-    return BlockLayout(tuple(_group(batch, sel, dtype, device) for sel in _chunks(batch)))
+def block_layout(
+    batch: Batch, dtype: torch.dtype, device: torch.device, past: tuple[LayerKeys, ...] = (), keep: bool = False
+) -> BlockLayout:
+    """Gather indices and per-block masks for `block_attention`, in the model's dtype and device.
+    `past`: the batch's past prefixes' keys per layer; `keep`: collect its fresh prefixes' keys."""
+    if bool(past) != bool(batch.past):
+        raise ValueError("the batch's past prefixes and the past keys given must come together")
+    spans = [np.arange(start, start + len(ids)) for ids, start in batch.fresh] if keep else []
+    return BlockLayout(
+        tuple(_group(batch, sel, dtype, device) for sel in _chunks(batch)),
+        past,
+        _index(np.concatenate(spans), device) if spans else None,
+    )
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: BlockGroup, scale: float, out: torch.Tensor) -> None:
@@ -154,9 +175,21 @@ def block_attention(
     q = query[0].view(kv_heads, heads // kv_heads, tokens, dim).transpose(1, 2)  # (Hkv, T, rep, D)
     out = q.new_empty(q.shape)
     scale = scaling if scaling is not None else dim**-0.5
+    keys, values = _with_past(module, key[0], value[0], block_layout)
     for group in block_layout.groups:
-        _attend(q, key[0], value[0], group, scale, out)
+        _attend(q, keys, values, group, scale, out)
     return out.permute(1, 0, 2, 3).reshape(1, tokens, heads, dim), None
+
+
+def _with_past(module: torch.nn.Module, key: torch.Tensor, value: torch.Tensor, layout: BlockLayout) -> LayerKeys:
+    """Collect the fresh prefixes' keys (if asked), then put the past keys before the stream's."""
+    layer = getattr(module, "layer_idx", 0)
+    if layout.keep is not None:
+        layout.kept[layer] = (key.index_select(1, layout.keep), value.index_select(1, layout.keep))
+    if not layout.past:
+        return key, value
+    past_key, past_value = layout.past[layer]
+    return torch.cat([past_key, key], 1), torch.cat([past_value, value], 1)
 
 
 AttentionInterface.register(BLOCK_ATTENTION, block_attention)

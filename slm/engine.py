@@ -16,6 +16,8 @@ One way to score: `score` packs the requests (`batches`) and runs each batch (`r
 - compile: torch.compile each MLP and RMSNorm (dynamic shapes, so batches of any size reuse one
   graph); fuses the SiLU·mul and the norms' elementwise passes, which eager runs one by one.
 - cuda_graphs (CUDA only, with attention "mask"): replay captured graphs over bucketed shapes.
+- prefix_cache_bytes (attention "blocks"): keep each prefix's keys and values (`slm.prefix_cache`);
+  a prefix seen in an earlier batch is not run again, only its items are.
 - Hygiene: inference_mode, no Python work per token, `warmup()` runs one full batch and then
   freezes the GC (gc.freeze) so the long-lived model objects are never scanned again.
 
@@ -27,7 +29,7 @@ Ignores: tokenization and prompt text (`slm.scorer`), the wire format and deadli
 """
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -35,8 +37,9 @@ import torch
 from transformers import PreTrainedModel
 
 from slm.attention import BLOCK_ATTENTION, block_layout, dense_mask
-from slm.batch import Batch, ScoreRequest, pack
+from slm.batch import Batch, Prefix, ScoreRequest, pack
 from slm.cuda import GraphedBody, Uploader, make_uploader
+from slm.prefix_cache import PrefixCache, PrefixKeys, split_kept, stack_past
 
 Mode = Literal["multi-item", "pairwise"]
 Attention = Literal["blocks", "mask"]
@@ -58,11 +61,14 @@ class ScoringEngine:
         attention: Attention = "blocks",
         compile: bool = False,
         cuda_graphs: bool = False,
+        prefix_cache_bytes: int = 0,
     ) -> None:
         if mode not in ("multi-item", "pairwise") or attention not in ("blocks", "mask"):
             raise ValueError(f"unknown mode {mode!r} or attention {attention!r}")
         if cuda_graphs and (attention != "mask" or model.device.type != "cuda"):
             raise ValueError("cuda_graphs needs a CUDA device and attention='mask' (static shapes)")
+        if prefix_cache_bytes and attention != "blocks":
+            raise ValueError("a prefix cache needs attention='blocks'")
         model.set_attn_implementation(BLOCK_ATTENTION)  # SDPA unless a call brings a block layout
         self.body = model.get_decoder()
         if compile:
@@ -78,6 +84,7 @@ class ScoringEngine:
         self.attention: Attention = attention
         self.upload: Uploader = make_uploader(self.device)
         self.graphed = GraphedBody(self.body, token_budget) if cuda_graphs else None
+        self.cache = PrefixCache(prefix_cache_bytes) if prefix_cache_bytes else None
         if self.device.type == "cpu":
             # Subnormal floats take a slow microcode path in the softmax and matmuls (3x measured).
             torch.set_flush_denormal(True)
@@ -90,30 +97,36 @@ class ScoringEngine:
     def score(self, requests: Sequence[ScoreRequest]) -> list[np.ndarray]:
         sizes = [len(r.items) for r in requests]
         scores = np.empty(sum(sizes), dtype=np.float32)
-        for batch in self.batches(requests):
-            scores[batch.targets] = self.run(batch)
+        found = self.cache.lookup(tuple(r.prefix) for r in requests) if self.cache is not None else {}
+        for batch in self.batches(requests, found):
+            scores[batch.targets] = self.run(batch, found)
         return np.split(scores, np.cumsum(sizes)[:-1]) if requests else []
 
-    def batches(self, requests: Sequence[ScoreRequest]) -> Iterator[Batch]:
-        """The requests packed as this engine runs them (mode, token budget)."""
-        return pack(requests, self.token_budget, 1 if self.mode == "pairwise" else None)
+    def batches(self, requests: Sequence[ScoreRequest], cached: Container[Prefix] = frozenset()) -> Iterator[Batch]:
+        """The requests packed as this engine runs them (mode, token budget, prefixes `cached`)."""
+        return pack(requests, self.token_budget, 1 if self.mode == "pairwise" else None, cached)
 
     @torch.inference_mode()
-    def run(self, batch: Batch) -> np.ndarray:
-        """P(yes) at each of the batch's score positions, in the batch's item order."""
-        return torch.sigmoid(self.logits(batch)).cpu().numpy()
+    def run(self, batch: Batch, found: Mapping[Prefix, PrefixKeys] | None = None) -> np.ndarray:
+        """P(yes) at each of the batch's score positions, in the batch's item order. `found` holds
+        the keys of the batch's past prefixes (from this engine's cache)."""
+        return torch.sigmoid(self.logits(batch, found)).cpu().numpy()
 
-    def logits(self, batch: Batch) -> torch.Tensor:
+    def logits(self, batch: Batch, found: Mapping[Prefix, PrefixKeys] | None = None) -> torch.Tensor:
         """l_yes - l_no (float32) at each score position, in the batch's item order. Differentiable
         when called with grad enabled (training: `slm.train`); `run` calls it under inference_mode."""
         ids, positions, score_at = self.upload(batch.input_ids, batch.position_ids, batch.score_at)
-        last = self._hidden(batch, ids[None], positions[None]).index_select(0, score_at).float()
+        last = self._hidden(batch, ids[None], positions[None], found or {}).index_select(0, score_at).float()
         return last @ self.direction + self.offset
 
-    def _hidden(self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        """Final hidden states (T, hidden) of the batch's stream."""
+    def _hidden(
+        self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor, found: Mapping[Prefix, PrefixKeys]
+    ) -> torch.Tensor:
+        """Final hidden states (T, hidden) of the batch's stream; fresh prefixes go to the cache."""
+        layout = None
         if self.attention == "blocks":
-            layout = block_layout(batch, self.dtype, self.device)
+            keep = self.cache is not None and not torch.is_grad_enabled()
+            layout = block_layout(batch, self.dtype, self.device, stack_past(batch.past, found), keep)
             # A 2D no-padding mask: transformers then skips its own mask (restarting positions
             # would otherwise make it build a T x T "packed sequence" mask the blocks do not use).
             args = {"attention_mask": torch.ones_like(ids, dtype=torch.bool), "block_layout": layout}
@@ -122,12 +135,18 @@ class ScoringEngine:
             if self.graphed is not None:
                 return self.graphed(ids, positions, mask)
             args = {"attention_mask": mask}
-        return self.body(input_ids=ids, position_ids=positions, use_cache=False, **args).last_hidden_state[0]
+        hidden = self.body(input_ids=ids, position_ids=positions, use_cache=False, **args).last_hidden_state[0]
+        if layout is not None and layout.keep is not None and self.cache is not None:
+            for prefix, keys in split_kept(batch.fresh, layout.kept):
+                self.cache.put(prefix, keys)
+        return hidden
 
     def warmup(self) -> None:
         """Run one full-budget batch (allocator pools, kernels), then freeze the GC."""
         item_tokens = max((self.token_budget - 1) // 4, 1)
         self.score([ScoreRequest(prefix=[0], items=[[0] * item_tokens] * 4)])
+        if self.cache is not None:
+            self.cache.clear()
         gc.collect()
         gc.freeze()
 
