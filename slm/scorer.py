@@ -12,7 +12,9 @@ style each distinct context of the call is a prefix and the queries that list it
 Choices (keyword arguments of `load`): `mode` "multi-item" (default; one prefix, many items per
 row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D mask, the reference);
 `compile` fuses the elementwise layers with torch.compile (needs a C++ compiler; ~15 s first
-batch); `backend` "torch" (default) or "vllm" (needs vllm and a GPU; see `slm.vllm_backend`).
+batch); `backend` "torch" (default) or "vllm" (needs vllm and a GPU; see `slm.vllm_backend`);
+`prefix_cache_mb` keeps the keys of prefixes already run (`slm.prefix_cache`; 0: none): with the
+job-first prompt a posting listed again by a later query is not run again.
 """
 
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ from transformers import PreTrainedTokenizerBase
 from slm.batch import ScoreRequest
 from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, Mode, ScoringEngine
 from slm.load import Device, DType, load_model, load_tokenizer, model_name, read_manifest
+from slm.prefix_cache import PrefixCache
 from slm.prompt import MAX_QUERY_TOKENS, PromptPieces, build_pieces, manifest_pieces
 
 # Items longer than this are cut: a bounded row keeps one request from starving the batch.
@@ -83,6 +86,7 @@ class Scorer:
         compile: bool = False,
         cuda_graphs: bool = False,
         backend: Backend = "torch",
+        prefix_cache_mb: int = 0,
         warmup: bool = True,
     ) -> "Scorer":
         """A scorer over a local HF causal-LM directory (safetensors only, never remote code)."""
@@ -91,7 +95,15 @@ class Scorer:
         loaded = load_model(path, device, dtype, threads)
         pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
         engine = ScoringEngine(
-            loaded.model, pieces.yes_id, pieces.no_id, token_budget, mode, attention, compile, cuda_graphs
+            loaded.model,
+            pieces.yes_id,
+            pieces.no_id,
+            token_budget,
+            mode,
+            attention,
+            compile,
+            cuda_graphs,
+            prefix_cache_mb << 20,
         )
         if warmup:
             engine.warmup()
@@ -105,6 +117,11 @@ class Scorer:
         pieces = manifest_pieces(tokenizer, read_manifest(path))
         labels = tokenizer.convert_ids_to_tokens([pieces.no_id, pieces.yes_id])
         return cls(tokenizer, VllmEngine(path, labels, dtype), model_name(path), pieces)
+
+    @property
+    def prefix_cache(self) -> PrefixCache | None:
+        """The engine's prefix cache, if it keeps one."""
+        return getattr(self.engine, "cache", None)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of texts, in one batched call of the fast tokenizer, no special tokens."""

@@ -152,6 +152,7 @@ def model_eval(
         dtype=s.dtype,
         threads=s.threads,
         first_stage_weight=s.first_stage_weight,
+        prefix_cache_mb=s.prefix_cache_mb,
         out=out,
     )
     print_results(result)

@@ -83,7 +83,14 @@ def build_compressor(settings: Settings) -> Compressor:
 
 def build_parts(settings: Settings, role: Role) -> Parts:
     scorer = (
-        Scorer.load(settings.model_path, settings.device, settings.dtype, settings.threads, settings.token_budget)
+        Scorer.load(
+            settings.model_path,
+            settings.device,
+            settings.dtype,
+            settings.threads,
+            settings.token_budget,
+            prefix_cache_mb=settings.prefix_cache_mb,
+        )
         if role != "postings"
         else None
     )
@@ -92,6 +99,13 @@ def build_parts(settings: Settings, role: Role) -> Parts:
     namespace = compressor.id if compressor else compressor_id(settings.compressor, summarizer_name(settings))
     store = ContextStore(redis_client(settings), namespace, encoder.id, settings.context_ttl_seconds)
     return Parts(scorer, encoder, compressor, store)
+
+
+def watch_prefix_cache(scorer: Scorer, telemetry: Telemetry) -> None:
+    cache = scorer.prefix_cache
+    if cache is not None:
+        telemetry.gauge("rankstream_prefix_cache_bytes", "Bytes of prefix keys kept", lambda: float(cache.bytes))
+        telemetry.gauge("rankstream_prefix_cache_hit_ratio", "Prefix lookups that found their keys", cache.hit_ratio)
 
 
 def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetry) -> ConsumeLoop:
@@ -135,6 +149,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             lambda src, q: PendingQuery(src, q, time.monotonic()),
             Stage("queries", Batcher(scorer.cost, settings.token_budget, deadline_s), scorer.handle, scorer.fail),
         )
+        watch_prefix_cache(parts.scorer, telemetry)
     return ConsumeLoop(settings, routes, publisher, tracker, telemetry)
 
 

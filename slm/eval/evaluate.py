@@ -128,6 +128,7 @@ def evaluate(
     dtype: DType = "auto",
     threads: int | None = None,
     first_stage_weight: float = FIRST_STAGE_WEIGHT,
+    prefix_cache_mb: int = 0,
     out: Path | None = None,
 ) -> dict:
     onet = load_onet(onet_dir)
@@ -137,7 +138,7 @@ def evaluate(
     evals = first_stage(onet, bm25, subsample(whole.queries, limit, seed))
     rows = [_row("bm25", None, evals.candidates, evals, None)]
     for path in _unique([*compare, model_dir]):
-        scorer = Scorer.load(path, device=device, dtype=dtype, threads=threads)
+        scorer = Scorer.load(path, device=device, dtype=dtype, threads=threads, prefix_cache_mb=prefix_cache_mb)
         budget = context_budget(path, budget_tokens)
         about = {"model_dir": str(path), "context_budget_tokens": budget}
         for kind in contexts:

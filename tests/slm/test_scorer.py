@@ -76,6 +76,22 @@ def test_job_first_scores_each_distinct_context_once_for_all_its_queries(tiny_mo
     np.testing.assert_allclose(np.concatenate(together), np.concatenate(alone), atol=1e-5)
 
 
+def test_a_posting_listed_again_comes_from_the_prefix_cache(tiny_model_dir: Path) -> None:
+    plain = Scorer.load(tiny_model_dir, dtype="float32", token_budget=256, warmup=False)
+    cached = Scorer.load(tiny_model_dir, dtype="float32", token_budget=256, prefix_cache_mb=16)
+    for scorer in (plain, cached):
+        scorer.pieces = build_pieces(scorer.tokenizer, JOB_FIRST)
+    contexts = cached.encode(ITEMS[:3])
+    calls = [[EncodedQuery("nurse", contexts[:2])], [EncodedQuery("cook", contexts), EncodedQuery("chef", contexts)]]
+    for call in calls:
+        np.testing.assert_allclose(
+            np.concatenate(cached.score_encoded(call)), np.concatenate(plain.score_encoded(call)), atol=1e-5
+        )
+    cache = cached.prefix_cache
+    assert plain.prefix_cache is None and cache is not None
+    assert (cache.hits, cache.misses, len(cache)) == (2, 3, 3)  # the 2nd call met 2 postings again
+
+
 def test_empty_calls(scorer: Scorer) -> None:
     assert scorer.score("nurse", []) == []
     assert scorer.score_encoded([]) == []
