@@ -123,6 +123,7 @@ def test_postings_and_queries_flow_through_to_results_and_dead_letters(cluster: 
     port = worker.http_port
     metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
     assert "rankstream_results_total" in metrics and 'reason="oversized"' in metrics
+    assert "rankstream_prefix_cache_hit_ratio" in metrics and "rankstream_prefix_cache_bytes" in metrics
     assert urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz").status == 200
 
     assert cluster.stop_workers() == [0]

@@ -1,0 +1,147 @@
+# ruff: noqa: E402  (OMP_WAIT_POLICY must be set before torch is imported)
+"""`python -m bench.serving [--quick] [--model DIR]`: the default model as the worker serves it,
+with the prefix cache off and on.
+
+Workload: O*NET test-split queries (a seeded sample: 100, or 30 with --quick) in a fixed order,
+each with BM25's top 50 postings as compressed contexts (the evaluation's candidates), scored one
+query per call: the batch the worker's batcher forms at its default settings (a query of 50
+candidates is estimated at 64 + 50 x 88 tokens, over the 4,096-token budget, so it goes alone).
+With the job-first default model every posting is a prefix, so without a cache each call runs all
+50 postings again; with one, a posting met before costs only its queries' tokens.
+
+Each configuration is a fresh scorer on the same stream: the cache off, then on at each size, then
+off again (a busy machine's drift shows as a gap between the two off rows; speedups are against
+their mean). Per configuration: items/s, per-call latency P50/P99, the cache's hit ratio and bytes,
+NDCG@10 from its own scores, and the largest score change against the cache off (bf16 rounding
+only: a cached prefix's keys are the ones it computed). Writes bench/results/serving.json and .png.
+"""
+
+import os
+
+# Passive OpenMP waiting, as in bench.scorer: set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from bench.machine import machine
+from bench.serving_plot import label, write_plot
+from slm.data.contexts import Contexts, compressed_contexts
+from slm.data.onet import ATTRIBUTION, load_onet
+from slm.data.retrieval import Bm25
+from slm.data.splits import split_queries, subsample
+from slm.eval.evaluate import EvalSet, first_stage, ranked
+from slm.eval.metrics import CUTOFF, mean_metrics
+from slm.load import context_budget
+from slm.scorer import EncodedQuery, Scorer
+from slm.tokens import TextEncoder
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES, QUICK_QUERIES = 100, 30
+# ~150, ~600 and ~2,400 postings of the default model (~1.7 MB each); the 100-query stream lists 974.
+CACHE_SIZES_MB = (256, 1024, 4096)
+SEED = 0
+
+
+def workload(model: Path, onet_dir: Path, queries: int) -> tuple[EvalSet, Contexts]:
+    onet = load_onet(onet_dir)
+    evals = first_stage(onet, Bm25(onet.postings), subsample(split_queries(onet)["test"], queries, SEED))
+    postings = [onet.by_id[j] for j in sorted({j for c in evals.candidates for j in c})]
+    encode = TextEncoder.load(model).encode
+    return evals, compressed_contexts(postings, encode, context_budget(model, None))
+
+
+def serve(scorer: Scorer, cache_mb: int, evals: EvalSet, contexts: Contexts) -> tuple[dict, list[list[float]]]:
+    """One pass of a scorer over the whole stream, one query per call."""
+    cache = scorer.prefix_cache
+    before = (cache.hits, cache.misses) if cache else (0, 0)
+    calls, scores = [], []
+    for query, candidates in zip(evals.queries, evals.candidates, strict=True):
+        start = time.perf_counter()
+        (s,) = scorer.score_encoded([EncodedQuery(query.text, [contexts[j] for j in candidates])])
+        calls.append(time.perf_counter() - start)
+        scores.append(s)
+    items = sum(map(len, evals.candidates))
+    hits, misses = (cache.hits - before[0], cache.misses - before[1]) if cache else (0, 0)
+    row = {
+        "prefix_cache_mb": cache_mb,
+        "items": items,
+        "seconds": round(sum(calls), 2),
+        "items_per_s": round(items / sum(calls), 1),
+        "call_p50_ms": round(1e3 * float(np.percentile(calls, 50)), 1),
+        "call_p99_ms": round(1e3 * float(np.percentile(calls, 99)), 1),
+        "hit_ratio": round(hits / max(hits + misses, 1), 3) if cache else None,
+        "cache_mb_used": round(cache.bytes / 2**20, 1) if cache else None,
+        f"ndcg@{CUTOFF}": round(mean_metrics(ranked(evals, scores), evals.judgments, CUTOFF)[f"ndcg@{CUTOFF}"], 4),
+    }
+    return row, scores
+
+
+def run(model: Path, onet_dir: Path, queries: int) -> dict:
+    evals, contexts = workload(model, onet_dir, queries)
+    rows: list[dict] = []
+    reference = None
+    for cache_mb in (0, *CACHE_SIZES_MB, 0):
+        scorer = Scorer.load(model, prefix_cache_mb=cache_mb)
+        # The largest cache holds the whole stream: a second pass shows a warm cache (every posting met before).
+        for second_pass in (False, True) if cache_mb == max(CACHE_SIZES_MB) else (False,):
+            row, scores = serve(scorer, cache_mb, evals, contexts)
+            flat = np.concatenate([np.asarray(s) for s in scores])
+            reference = flat if reference is None else reference
+            rows.append({**row, "second_pass": second_pass, "max_score_change": float(np.abs(flat - reference).max())})
+            print(f"  cache {cache_mb} MB: {row['items_per_s']} items/s, hit ratio {row['hit_ratio']}")
+    baseline = np.mean([r["items_per_s"] for r in rows if r["prefix_cache_mb"] == 0])
+    for row in rows:
+        row["speedup_vs_off"] = round(row["items_per_s"] / baseline, 2)
+    return {
+        "model": str(model),
+        "queries": len(evals.queries),
+        "candidates_per_query": int(np.mean([len(c) for c in evals.candidates])),
+        "distinct_postings": len({j for c in evals.candidates for j in c}),
+        "split": "test",
+        "seed": SEED,
+        "machine": machine(),
+        "rows": rows,
+        "attribution": ATTRIBUTION,
+    }
+
+
+def print_table(result: dict) -> None:
+    table = Table(title=f"serving the default model: {result['queries']} test queries x top 50, one per call")
+    columns = ("prefix cache", "items/s", "vs off", "P50 ms", "P99 ms", "hit ratio", "MB used", "NDCG@10")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for r in result["rows"]:
+        cache = label(r).replace("\n", ", ")
+        hits = "-" if r["hit_ratio"] is None else f"{r['hit_ratio']:.2f}"
+        used = "-" if r["cache_mb_used"] is None else f"{r['cache_mb_used']:.0f}"
+        cells = (cache, f"{r['items_per_s']:.0f}", f"{r['speedup_vs_off']:.2f}x", f"{r['call_p50_ms']:.0f}")
+        table.add_row(*cells, f"{r['call_p99_ms']:.0f}", hits, used, f"{r['ndcg@10']:.3f}")
+    Console().print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / ".rankstream" / "models" / "default")
+    parser.add_argument("--onet-dir", type=Path, default=Path("../shared/data/onet"))
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_QUERIES} queries instead of {QUERIES}")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serving.json")
+    args = parser.parse_args()
+    if not (args.model / "rankstream.json").is_file():
+        raise SystemExit(f"no model at {args.model}: run `rankstream model build` (or `make model`) first")
+    result = run(args.model, args.onet_dir, QUICK_QUERIES if args.quick else QUERIES)
+    print_table(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_plot(result, args.out.with_suffix(".png"))
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
