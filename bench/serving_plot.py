@@ -30,7 +30,7 @@ def write_plot(result: dict, path: Path) -> None:
         axis.set_xticks(range(len(rows)), labels)
         axis.set_xlabel("prefix cache (runs in order)")
     fig.suptitle(
-        f"rankstream serving: {result['queries']} O*NET test queries x {result['candidates_per_query']} candidates, "
+        f"rankstream serving: {result['queries']} O*NET test queries, {rows[0]['items']} (query, posting) pairs, "
         f"{result['machine']['threads']} CPU threads"
     )
     fig.text(0.01, 0.01, result["attribution"], fontsize=5)
