@@ -12,6 +12,9 @@ Two ways to apply the same rule to a `Batch` (its blocks are the rule in compact
   over heads) and runs two batched matmuls. Cost grows with prefix + item length, not with the
   stream. On this CPU a bf16 bmm + softmax runs ~3x faster than SDPA's flash kernel with a mask.
   The layout travels to every layer as the `block_layout` keyword of the decoder's forward.
+  With a prefix cache (`slm.prefix_cache`) the layout also carries each layer's past keys, put
+  before the stream's, and collects the keys of the prefixes the stream computes. Block attention
+  only: the dense mask covers the stream alone.
 
 Blocks are grouped by query length (powers of two), so short and long items do not pad each other,
 and groups are cut small enough for their scores to stay in cache.
