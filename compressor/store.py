@@ -9,7 +9,9 @@ posting's content), `updated_at` (epoch microseconds, empty when the producer se
 Writes are conditional: an upsert older than the stored `updated_at` is ignored (a Lua script makes
 the check and the write atomic). Reads of all of a query's candidates take one pipelined round trip;
 an entry whose ids are not whole uint32s reads as missing rather than failing the whole request.
-An unchanged re-post is not rewritten but touched: its `updated_at` advances and its TTL restarts.
+An unchanged re-post is not rewritten but touched: its `updated_at` advances and its TTL restarts,
+unless a fallback wrote its context: such an entry offers no hash, so the re-post is compressed again
+(the summarizer gets another try).
 """
 
 import hashlib
@@ -111,11 +113,13 @@ class ContextStore:
         return [_context(text, ids) for text, ids in pipe.execute()]
 
     def stored_hashes(self, job_ids: Sequence[str]) -> list[str | None]:
-        """The content hash stored for each job, to skip compressing unchanged re-posts."""
+        """The content hash stored for each job, to skip compressing unchanged re-posts (None where
+        nothing is stored or a fallback wrote the context)."""
         pipe = self.client.pipeline(transaction=False)
         for job_id in job_ids:
-            pipe.hget(self.key(job_id), "hash")
-        return [h.decode() if h is not None else None for h in pipe.execute()]
+            pipe.hmget(self.key(job_id), "hash", "compressor")
+        own = self.compressor_id.encode()
+        return [h.decode() if h is not None and by == own else None for h, by in pipe.execute()]
 
     def put_many(self, entries: Sequence[ContextEntry]) -> list[bool]:
         """Write entries; False where a newer version was already stored."""

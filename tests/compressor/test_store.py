@@ -45,6 +45,13 @@ def test_versions_coexist_and_delete_removes(redis_client: redis.Redis) -> None:
     assert old.get_many(["j1"])[0].text == "old"
 
 
+def test_a_fallback_context_offers_no_hash_so_its_repost_is_compressed_again(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "abstractive@1+smollm2", "tok-a")
+    fallback = ContextEntry("j1", "cut", [1], "hash-cut", T0, compressor="extractive@1")
+    store.put_many([fallback, entry("j2", "summary", T0)])
+    assert store.stored_hashes(["j1", "j2"]) == [None, "hash-summary"]
+
+
 def test_ttl_applies(redis_client: redis.Redis) -> None:
     store = ContextStore(redis_client, "extractive@1", "tok-a", ttl_seconds=100)
     store.put_many([entry("j1", "x", T0)])
