@@ -7,7 +7,10 @@ the namespace's compressor, or the extractive fallback of an abstractive one), `
 posting's content), `updated_at` (epoch microseconds, empty when the producer sent none).
 
 Writes are conditional: an upsert older than the stored `updated_at` is ignored (a Lua script makes
-the check and the write atomic). Reads of all of a query's candidates take one pipelined round trip;
+the check and the write atomic). A timed delete leaves a tombstone (only `updated_at` and `deleted`,
+kept for TOMBSTONE_TTL_S), so an older upsert delivered after it (a replay, an unkeyed producer)
+cannot bring the posting back; an untimed delete just removes the entry.
+Reads of all of a query's candidates take one pipelined round trip;
 an entry whose ids are not whole uint32s reads as missing rather than failing the whole request.
 An unchanged re-post is not rewritten but touched: its `updated_at` advances and its TTL restarts,
 unless a fallback wrote its context: such an entry offers no hash, so the re-post is compressed again
@@ -26,6 +29,8 @@ import redis
 from schemas import JobPosting
 
 KEY_PREFIX = "rankstream:ctx"
+# Kafka's default retention (7 days): a replay of the topic cannot reach past a tombstone this old.
+TOMBSTONE_TTL_S = 7 * 24 * 3600
 _IDS_DTYPE = np.dtype("<u4")  # vocabularies stay far below 2**32; fixed byte order for any reader
 
 # Returns 1 when written, 0 when the stored entry is newer. ARGV: updated_at, ttl, then field pairs.
@@ -34,8 +39,22 @@ local stored = redis.call('HGET', KEYS[1], 'updated_at')
 if stored and stored ~= '' and ARGV[1] ~= '' and tonumber(stored) > tonumber(ARGV[1]) then
   return 0
 end
+redis.call('DEL', KEYS[1])  -- drops a tombstone's fields and its expiry
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], unpack(ARGV, 3))
 if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
+# Returns 1 when deleted, 0 when the stored entry is newer. ARGV: updated_at, tombstone ttl.
+_CONDITIONAL_DELETE = """
+local stored = redis.call('HGET', KEYS[1], 'updated_at')
+if stored and stored ~= '' and ARGV[1] ~= '' and tonumber(stored) > tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+if ARGV[1] ~= '' then
+  redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], 'deleted', '1')
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
 return 1
 """
 # Returns 1 when the entry exists. ARGV: updated_at, ttl. Advances updated_at, never moves it back.
@@ -101,6 +120,7 @@ class ContextStore:
         self.ttl_seconds = ttl_seconds or 0
         self._hset = client.register_script(_CONDITIONAL_HSET)
         self._touch = client.register_script(_TOUCH)
+        self._delete = client.register_script(_CONDITIONAL_DELETE)
 
     def key(self, job_id: str) -> str:
         return f"{KEY_PREFIX}:{self.namespace}:{job_id}"
@@ -138,6 +158,9 @@ class ContextStore:
             self._touch(keys=[self.key(job_id)], args=[_micros(at), self.ttl_seconds], client=pipe)
         return [bool(r) for r in pipe.execute()]
 
-    def delete_many(self, job_ids: Sequence[str]) -> None:
-        if job_ids:
-            self.client.delete(*(self.key(j) for j in job_ids))
+    def delete_many(self, job_ids: Sequence[str], updated_ats: Sequence[datetime | None]) -> list[bool]:
+        """Delete entries (a tombstone where the delete is timed); False where a newer upsert is stored."""
+        pipe = self.client.pipeline(transaction=False)
+        for job_id, at in zip(job_ids, updated_ats, strict=True):
+            self._delete(keys=[self.key(job_id)], args=[_micros(at), TOMBSTONE_TTL_S], client=pipe)
+        return [bool(r) for r in pipe.execute()]

@@ -56,9 +56,10 @@ class ContextWriter:
             event, held = pending.event, latest.get(pending.event.job_id)
             if held is None or not supersedes(held, event):
                 latest[event.job_id] = event
-        deletes = [job_id for job_id, e in latest.items() if isinstance(e, JobPostingDelete)]
-        self.store.delete_many(deletes)
-        self.metrics.contexts.add(len(deletes), {"outcome": "deleted"})
+        deletes = [e for e in latest.values() if isinstance(e, JobPostingDelete)]
+        deleted = self.store.delete_many([e.job_id for e in deletes], [e.updated_at for e in deletes])
+        self.metrics.contexts.add(sum(deleted), {"outcome": "deleted"})
+        self.metrics.contexts.add(len(deleted) - sum(deleted), {"outcome": "stale"})
         self._upsert([e for e in latest.values() if isinstance(e, JobPosting)])
         for pending in batch.items:
             src = pending.source

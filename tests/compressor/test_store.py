@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 from compressor import ContextEntry, ContextStore
+from compressor.store import TOMBSTONE_TTL_S
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ def test_versions_coexist_and_delete_removes(redis_client: redis.Redis) -> None:
     new.put_many([entry("j1", "new", T0)])
     assert old.get_many(["j1"])[0].text == "old" and new.get_many(["j1"])[0].text == "new"
     assert new.stored_hashes(["j1", "j2"]) == ["hash-new", None]
-    new.delete_many(["j1"])
+    assert new.delete_many(["j1"], [None]) == [True]
     assert new.get_many(["j1"]) == [None]
     assert old.get_many(["j1"])[0].text == "old"
 
@@ -50,6 +51,17 @@ def test_a_fallback_context_offers_no_hash_so_its_repost_is_compressed_again(red
     fallback = ContextEntry("j1", "cut", [1], "hash-cut", T0, compressor="extractive@1")
     store.put_many([fallback, entry("j2", "summary", T0)])
     assert store.stored_hashes(["j1", "j2"]) == [None, "hash-summary"]
+
+
+def test_a_timed_delete_leaves_a_tombstone_older_upserts_cannot_pass(redis_client: redis.Redis) -> None:
+    store = ContextStore(redis_client, "extractive@1", "tok-a")
+    store.put_many([entry("j1", "v1", T0), entry("j2", "v9", T0 + timedelta(days=2))])
+    assert store.delete_many(["j1", "j2"], [T0 + timedelta(days=1)] * 2) == [True, False]  # j2 is newer
+    assert store.get_many(["j1", "j2"])[0] is None and store.stored_hashes(["j1"]) == [None]
+    assert 0 < redis_client.ttl(store.key("j1")) <= TOMBSTONE_TTL_S
+    assert store.put_many([entry("j1", "replayed", T0)]) == [False]  # an older upsert, delivered late
+    assert store.put_many([entry("j1", "back", T0 + timedelta(days=3))]) == [True]
+    assert store.get_many(["j1"])[0].text == "back" and redis_client.ttl(store.key("j1")) == -1  # no expiry left
 
 
 def test_ttl_applies(redis_client: redis.Redis) -> None:
