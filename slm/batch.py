@@ -100,8 +100,7 @@ class _Builder:
     fresh: list[tuple[Prefix, int]] = field(default_factory=list)
     size: int = 0
 
-    def open_row(self, prefix: np.ndarray, cached: bool) -> None:
-        key = tuple(prefix.tolist())
+    def open_row(self, prefix: np.ndarray, key: Prefix, cached: bool) -> None:
         if not cached:
             self.rows.append(_Row((self.size, len(prefix))))
             self.fresh.append((key, self.size))
@@ -151,6 +150,7 @@ class _Chunk:
     """Items of one request bound for the same row(s), before they are placed into batches."""
 
     prefix: np.ndarray
+    key: Prefix  # the prefix's ids as a tuple: the cache's key, computed once per request
     items: list[np.ndarray]
     targets: list[int]
     cached: bool
@@ -166,7 +166,7 @@ def _chunks(requests: Sequence[ScoreRequest], items_per_row: int | None, cached:
     offset = 0
     for request in requests:
         prefix = np.asarray(request.prefix, dtype=np.int64)
-        hit = tuple(request.prefix) in cached
+        key = tuple(request.prefix)
         items = [np.asarray(item, dtype=np.int64) for item in request.items]
         if any(len(item) == 0 for item in items):
             raise ValueError("an item has no tokens; there is no last position to score it at")
@@ -174,7 +174,7 @@ def _chunks(requests: Sequence[ScoreRequest], items_per_row: int | None, cached:
         step = items_per_row or max(len(order), 1)
         for lo in range(0, len(order), step):
             part = order[lo : lo + step]
-            chunks.append(_Chunk(prefix, [items[i] for i in part], [offset + i for i in part], hit))
+            chunks.append(_Chunk(prefix, key, [items[i] for i in part], [offset + i for i in part], key in cached))
         offset += len(items)
     return sorted(chunks, key=lambda chunk: chunk.tokens_per_item)
 
@@ -197,7 +197,7 @@ def pack(
                 yield builder.build()
                 builder, row_open = _Builder(), False
             if not row_open:
-                builder.open_row(chunk.prefix, chunk.cached)
+                builder.open_row(chunk.prefix, chunk.key, chunk.cached)
                 row_open = True
             builder.add_item(item, target)
     if builder.size:
