@@ -124,6 +124,25 @@ def model_build(
     typer.echo(f"wrote {s.model_path} in {manifest['build_seconds'] / 60:.1f} min")
 
 
+@model_app.command("prune")
+def model_prune(
+    model: Annotated[Path, typer.Option(help="Model directory to prune.")],
+    out: Annotated[Path, typer.Option(help="Directory to write the pruned model to.")],
+    keep: Annotated[float, typer.Option(help="Fraction of each MLP's intermediate neurons kept.")] = 0.5,
+    method: Annotated[Literal["osscar", "magnitude"], typer.Option(help="Neuron selection.")] = "osscar",
+    calibration_queries: Annotated[int, typer.Option(help="O*NET train queries to calibrate on.")] = 16,
+) -> None:
+    """Structured pruning of MODEL's MLPs (OSSCAR), calibrated on O*NET train queries; saves to OUT."""
+    from slm.prune import prune_dir
+
+    s = Settings()
+    record = prune_dir(model, out, keep, s.onet_dir, method, calibration_queries, s.threads)["pruning"]
+    (before, after), (p0, p1) = record["intermediate_size"], record["parameters"]
+    typer.echo(f"MLP width {before} -> {after}, parameters {p0 / 1e6:.1f}M -> {p1 / 1e6:.1f}M")
+    typer.echo(f"output error: mean {record['output_error']['mean']:.4f}, max {record['output_error']['max']:.4f}")
+    typer.echo(f"wrote {out} in {record['seconds']:.0f} s")
+
+
 @model_app.command("eval")
 def model_eval(
     model: Annotated[Path, typer.Option(help="Model directory to evaluate.")],

@@ -1,0 +1,106 @@
+"""Prune a scoring model's MLPs to a narrower intermediate width and save it as a model directory.
+
+Contract: `prune_model(model, grams, width, method)` narrows every decoder layer's MLP, in place, to
+`width` intermediate neurons chosen per layer from that layer's calibration Gram matrix
+(`slm.prune.osscar`: "osscar" re-fits the down projection, "magnitude" is the baseline), sets
+`config.intermediate_size = width` (every layer the same width, so any HF loader reads the result as
+a plain, smaller model of the same architecture) and returns each layer's relative output error.
+`prune_dir(src, out, keep, ...)` does it for a model directory: calibrates on O*NET train queries
+(`slm.prune.calibrate`), prunes, saves bf16 safetensors, the tokenizer and the source's manifest with
+a `pruning` record (its `evaluation` dropped: it no longer describes these weights). The directory
+appears whole or not at all.
+Ignores: recovering quality after pruning (train the result: `rankstream model build --base`).
+"""
+
+import shutil
+import time
+from pathlib import Path
+from typing import Literal
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from slm.data import compressed_contexts, load_onet
+from slm.engine import ScoringEngine
+from slm.load import context_budget, load_model, write_manifest
+from slm.prompt import manifest_pieces
+from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, mlp_grams, onet_calibration
+from slm.prune.layers import mlps, narrow
+from slm.prune.osscar import magnitude, select
+from slm.scorer import Scorer
+from slm.tokens import TextEncoder
+
+Method = Literal["osscar", "magnitude"]
+# Widths are rounded to a multiple of 32: bf16 matmul kernels (AVX512, AMX tiles, tensor cores)
+# work in 16- or 32-wide blocks, so an odd width wastes a partial block in every layer.
+WIDTH_MULTIPLE = 32
+
+
+def pruned_width(intermediate: int, keep: float) -> int:
+    """Neurons kept per MLP for a kept fraction `keep` in (0, 1]."""
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep must be in (0, 1], got {keep}")
+    step = min(WIDTH_MULTIPLE, intermediate)
+    return min(intermediate, max(step, round(intermediate * keep / step) * step))
+
+
+def prune_model(model: PreTrainedModel, grams: list[torch.Tensor], width: int, method: Method) -> list[float]:
+    choose = select if method == "osscar" else magnitude
+    errors = []
+    for mlp, gram in zip(mlps(model), grams, strict=True):
+        chosen = choose(mlp.down_proj.weight, gram, width)
+        narrow(mlp, chosen.kept.to(mlp.down_proj.weight.device), chosen.weight)
+        errors.append(chosen.error)
+    model.config.intermediate_size = width
+    return errors
+
+
+def parameters(model: PreTrainedModel) -> int:
+    """Distinct parameters (tied embeddings counted once)."""
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+def prune_dir(
+    src: Path,
+    out: Path,
+    keep: float,
+    onet_dir: Path,
+    method: Method = "osscar",
+    calibration_queries: int = DEFAULT_CALIBRATION_QUERIES,
+    threads: int | None = None,
+) -> dict:
+    began = time.perf_counter()
+    loaded = load_model(src, dtype="auto", threads=threads)
+    model, manifest = loaded.model, dict(loaded.manifest)
+    pieces = manifest_pieces(loaded.tokenizer, manifest)
+    scorer = Scorer(loaded.tokenizer, ScoringEngine(model, pieces.yes_id, pieces.no_id), loaded.name, pieces)
+    onet = load_onet(onet_dir)
+    contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, context_budget(src))
+    grams, tokens = mlp_grams(scorer, onet_calibration(onet, contexts, calibration_queries))
+    before, params = model.config.intermediate_size, parameters(model)
+    width = pruned_width(before, keep)
+    errors = prune_model(model, grams, width, method)
+    manifest.pop("evaluation", None)
+    manifest["name"] = f"{loaded.name}-{method}-{width}"
+    manifest["pruning"] = {
+        "method": method,
+        "source": loaded.name,
+        "keep": keep,
+        "intermediate_size": [before, width],
+        "parameters": [params, parameters(model)],
+        "calibration": {"split": "train", "queries": calibration_queries, "tokens": tokens},
+        "output_error": {"mean": sum(errors) / len(errors), "max": max(errors), "per_layer": errors},
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+    _save(model, loaded.tokenizer, manifest, out)
+    return manifest
+
+
+def _save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, manifest: dict, out: Path) -> None:
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.to(torch.bfloat16).save_pretrained(partial, safe_serialization=True)
+    tokenizer.save_pretrained(partial)
+    write_manifest(partial, manifest)
+    shutil.rmtree(out, ignore_errors=True)
+    partial.rename(out)

@@ -1,0 +1,97 @@
+"""`slm.prune` on a tiny model: calibration statistics, narrowed MLPs that track the original better
+than the magnitude baseline, and a pruned directory any loader reads as a smaller model."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel
+
+from slm.engine import ScoringEngine
+from slm.load import LoadedModel, load_model, read_manifest
+from slm.prompt import manifest_pieces
+from slm.prune import parameters, prune_dir, prune_model, pruned_width
+from slm.prune.calibrate import mlp_grams
+from slm.prune.layers import mlps
+from slm.scorer import EncodedQuery, Scorer
+from tests.slm.test_data_onet import ONET_DIR
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+TEXTS = ["python developer", "registered nurse icu", "truck driver cdl", "line cook", "payroll accountant"]
+
+
+def _queries(scorer: Scorer, queries: list[str]) -> list[EncodedQuery]:
+    contexts = [tuple(ids) for ids in scorer.encode([f"{t}: duties, tools and skills of a {t}." for t in TEXTS])]
+    return [EncodedQuery(q, contexts) for q in queries]
+
+
+def _scorer(loaded: LoadedModel, model: PreTrainedModel) -> Scorer:
+    pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
+    return Scorer(loaded.tokenizer, ScoringEngine(model, pieces.yes_id, pieces.no_id), loaded.name, pieces)
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_model_dir: Path) -> LoadedModel:
+    return load_model(tiny_model_dir, dtype="float32")
+
+
+@pytest.fixture(scope="module")
+def scorer(loaded: LoadedModel) -> Scorer:
+    return _scorer(loaded, copy.deepcopy(loaded.model))
+
+
+def test_grams_are_the_down_projection_inputs_second_moments(scorer: Scorer) -> None:
+    grams, tokens = mlp_grams(scorer, _queries(scorer, ["nurse", "cook"]))
+    width = scorer.engine.body.config.intermediate_size
+    assert len(grams) == scorer.engine.body.config.num_hidden_layers and tokens > 0
+    for gram in grams:
+        assert gram.shape == (width, width) and torch.allclose(gram, gram.T)
+        assert torch.linalg.eigvalsh(gram.double()).min() > -1e-6 * gram.diagonal().max()  # X^T X is PSD
+    assert not any(m.down_proj._forward_pre_hooks for m in mlps(scorer.engine.body))  # hooks removed
+
+
+def test_osscar_tracks_the_unpruned_scores_better_than_magnitude(loaded: LoadedModel, scorer: Scorer) -> None:
+    grams, _ = mlp_grams(scorer, _queries(scorer, TEXTS))
+    held_out = _queries(scorer, ["senior backend engineer", "pastry chef", "icu nurse nights"])
+    original = np.array(scorer.score_encoded(held_out))
+    drift = {}
+    for method in ("osscar", "magnitude"):
+        pruned = copy.deepcopy(loaded.model)
+        errors = prune_model(pruned, grams, 32, method)
+        assert pruned.config.intermediate_size == 32 and all(m.down_proj.in_features == 32 for m in mlps(pruned))
+        assert len(errors) == pruned.config.num_hidden_layers
+        scores = np.array(_scorer(loaded, pruned).score_encoded(held_out))
+        drift[method] = (np.abs(scores - original).mean(), sum(errors))
+    assert drift["osscar"][1] < drift["magnitude"][1]
+    assert drift["osscar"][0] < drift["magnitude"][0]
+
+
+def test_prune_dir_writes_a_smaller_scorable_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pruned"
+    manifest = prune_dir(tiny_model_dir, out, 0.5, ONET_DIR, calibration_queries=2)
+    assert manifest == read_manifest(out) and not out.with_name("pruned.partial").exists()
+    record = manifest["pruning"]
+    assert record["method"] == "osscar" and record["intermediate_size"] == [128, 64]
+    assert record["parameters"][1] < record["parameters"][0] and record["calibration"]["tokens"] > 0
+    assert "evaluation" not in manifest and manifest["name"].endswith("-osscar-64")
+    pruned = Scorer.load(out, dtype="float32", warmup=False)
+    assert pruned.engine.body.config.intermediate_size == 64
+    assert parameters(pruned.engine.body) < parameters(load_model(tiny_model_dir, dtype="float32").model)
+    assert all(0.0 <= s <= 1.0 for s in pruned.score("line cook", ["cook", "nurse"]))
+
+
+def test_widths_round_to_kernel_blocks_and_bad_fractions_are_refused() -> None:
+    assert pruned_width(1536, 0.5) == 768 and pruned_width(1536, 0.6) == 928 and pruned_width(1536, 1.0) == 1536
+    assert pruned_width(128, 0.01) == 32 and pruned_width(20, 0.5) == 20
+    for keep in (0.0, 1.5):
+        with pytest.raises(ValueError, match="keep"):
+            pruned_width(1536, keep)
+
+
+def test_models_without_gated_mlp_layers_are_refused() -> None:
+    gpt2 = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=64))
+    with pytest.raises(ValueError, match="layers"):
+        mlps(gpt2)
