@@ -129,7 +129,9 @@ def _swap(h: torch.Tensor, g: torch.Tensor, p: torch.Tensor, b: torch.Tensor, al
     return False
 
 
-def _best_additions(h: torch.Tensor, g: torch.Tensor, p: torch.Tensor, b: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
+def _best_additions(
+    h: torch.Tensor, g: torch.Tensor, p: torch.Tensor, b: torch.Tensor, alive: torch.Tensor
+) -> torch.Tensor:
     """Removed channels by how much adding each back (re-fitted) lowers the error, best first."""
     s_idx, r_idx = alive.nonzero().squeeze(1), (~alive).nonzero().squeeze(1)
     h_rs = h[r_idx][:, s_idx]
