@@ -21,19 +21,15 @@ import os
 # Passive OpenMP waiting, as in bench.scorer: set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
-from bench.machine import machine
+from bench.runner import described, finish, model_parser, parse, print_rows
 from bench.serving_plot import label, write_plot
 from slm.data.contexts import Contexts, compressed_contexts
-from slm.data.onet import ATTRIBUTION, load_onet
+from slm.data.onet import load_onet
 from slm.data.retrieval import Bm25
 from slm.data.splits import split_queries, subsample
 from slm.eval.evaluate import EvalSet, first_stage, ranked
@@ -42,8 +38,6 @@ from slm.load import context_budget
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
-ROOT = Path(__file__).resolve().parents[1]
-QUERIES, QUICK_QUERIES = 100, 30
 # ~150, ~600 and ~2,400 postings of the default model (~1.7 MB each); the 100-query stream lists 974.
 CACHE_SIZES_MB = (256, 1024, 4096)
 SEED = 0
@@ -99,48 +93,26 @@ def run(model: Path, onet_dir: Path, queries: int) -> dict:
     baseline = np.mean([r["items_per_s"] for r in rows if r["prefix_cache_mb"] == 0])
     for row in rows:
         row["speedup_vs_off"] = round(row["items_per_s"] / baseline, 2)
-    return {
-        "model": str(model),
-        "queries": len(evals.queries),
-        "candidates_per_query": int(np.mean([len(c) for c in evals.candidates])),
-        "distinct_postings": len({j for c in evals.candidates for j in c}),
-        "split": "test",
-        "seed": SEED,
-        "machine": machine(),
-        "rows": rows,
-        "attribution": ATTRIBUTION,
-    }
+    postings = len({j for c in evals.candidates for j in c})
+    return described(model, len(evals.queries), SEED, rows, distinct_postings=postings)
 
 
 def print_table(result: dict) -> None:
-    table = Table(title=f"serving the default model: {result['queries']} test queries x top 50, one per call")
     columns = ("prefix cache", "items/s", "vs off", "P50 ms", "P99 ms", "hit ratio", "MB used", "NDCG@10")
-    for column in columns:
-        table.add_column(column, justify="right")
+    cells = []
     for r in result["rows"]:
-        cache = label(r).replace("\n", ", ")
         hits = "-" if r["hit_ratio"] is None else f"{r['hit_ratio']:.2f}"
         used = "-" if r["cache_mb_used"] is None else f"{r['cache_mb_used']:.0f}"
-        cells = (cache, f"{r['items_per_s']:.0f}", f"{r['speedup_vs_off']:.2f}x", f"{r['call_p50_ms']:.0f}")
-        table.add_row(*cells, f"{r['call_p99_ms']:.0f}", hits, used, f"{r['ndcg@10']:.3f}")
-    Console().print(table)
+        speed = (f"{r['items_per_s']:.0f}", f"{r['speedup_vs_off']:.2f}x")
+        latency = (f"{r['call_p50_ms']:.0f}", f"{r['call_p99_ms']:.0f}")
+        cells.append((label(r).replace("\n", ", "), *speed, *latency, hits, used, f"{r['ndcg@10']:.3f}"))
+    title = f"serving the default model: {result['queries']} test queries x top 50, one per call"
+    print_rows(title, columns, cells)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / ".rankstream" / "models" / "default")
-    parser.add_argument("--onet-dir", type=Path, default=Path("../shared/data/onet"))
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_QUERIES} queries instead of {QUERIES}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serving.json")
-    args = parser.parse_args()
-    if not (args.model / "rankstream.json").is_file():
-        raise SystemExit(f"no model at {args.model}: run `rankstream model build` (or `make model`) first")
-    result = run(args.model, args.onet_dir, QUICK_QUERIES if args.quick else QUERIES)
-    print_table(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    write_plot(result, args.out.with_suffix(".png"))
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+    args = parse(model_parser(__doc__, "serving.json"))
+    finish(run(args.model, args.onet_dir, args.queries), args.out, print_table, write_plot)
 
 
 if __name__ == "__main__":

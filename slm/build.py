@@ -50,9 +50,10 @@ EVAL_SPLITS = ("test", "unseen")
 EVAL_PREFIX_CACHE_MB = 1024
 
 
-def run_dir(home: Path, config: TrainConfig, budget_tokens: int) -> Path:
-    """Checkpoints of this recipe: a changed config or budget starts a fresh run."""
-    recipe = json.dumps({"config": config.as_dict(), "budget_tokens": budget_tokens}, sort_keys=True)
+def run_dir(home: Path, config: TrainConfig, budget_tokens: int, base: Path | None = None) -> Path:
+    """Checkpoints of this recipe: a changed config, budget or base starts a fresh run."""
+    recipe = {"config": config.as_dict(), "budget_tokens": budget_tokens}
+    recipe = json.dumps({**recipe, "base": str(base.resolve())} if base else recipe, sort_keys=True)
     return home / "runs" / f"{DEFAULT_NAME}-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}"
 
 
@@ -81,12 +82,15 @@ def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int
     }
 
 
-def _manifest(loaded: LoadedModel, config: TrainConfig, budget: int, training: dict) -> dict:
+def _manifest(loaded: LoadedModel, config: TrainConfig, budget: int, training: dict, custom_base: bool) -> dict:
+    """What the directory holds; a custom base (say, a pruned model) is named, and its pruning kept."""
     pieces = build_pieces(loaded.tokenizer, config.prompt)
+    carried = {"pruning": loaded.manifest["pruning"]} if custom_base and "pruning" in loaded.manifest else {}
     return {
-        "name": DEFAULT_NAME,
-        "base_model": BASE_SOURCE,
-        "base_name": BASE_NAME,
+        **carried,
+        "name": f"{loaded.name}-sft" if custom_base else DEFAULT_NAME,
+        "base_model": loaded.name if custom_base else BASE_SOURCE,
+        "base_name": loaded.name if custom_base else BASE_NAME,
         "trained": True,
         "prompt": config.prompt,
         "labels": list(LABELS[config.prompt]),
@@ -142,14 +146,14 @@ def build_default(
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, budget)
     sampler = training_lists(onet, contexts, config)
-    run = run_dir(home, config, budget)
+    run = run_dir(home, config, budget, base)
     stats = train(loaded.model, loaded.tokenizer, sampler, config, run)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     freeze_for_serving(loaded.model, torch.bfloat16).save_pretrained(partial, safe_serialization=True)
     loaded.tokenizer.save_pretrained(partial)
     training = _training_summary(stats, config, len(split_queries(onet)["train"]), layers)
-    manifest = _manifest(loaded, config, budget, training)
+    manifest = _manifest(loaded, config, budget, training, base is not None)
     write_manifest(partial, manifest)  # evaluation loads the model through it (prompt, budget)
     manifest["evaluation"] = _evaluation(partial, onet_dir, eval_queries or DEFAULT_EVAL_QUERIES, budget)
     manifest["build_seconds"] = round(time.perf_counter() - began, 1)

@@ -111,17 +111,21 @@ def model_fetch_base() -> None:
 def model_build(
     steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
     eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 50).")] = None,
+    base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
     from slm.build import build_default
 
     s = Settings()
-    manifest = build_default(s.model_path, s.home, s.onet_dir, s.context_budget_tokens, steps, eval_queries, s.threads)
+    out = out or s.model_path
+    budget = s.context_budget_tokens
+    manifest = build_default(out, s.home, s.onet_dir, budget, steps, eval_queries, s.threads, base)
     for split, row in manifest["evaluation"].items():
         model, bm25 = row["model"]["ndcg@10"], row["bm25"]["ndcg@10"]
         mixed, queries = row["model_blended_with_bm25"]["ndcg@10"], row["queries"]
         typer.echo(f"{split}: NDCG@10 {model:.3f}, blended with BM25 {mixed:.3f}, BM25 {bm25:.3f} ({queries} queries)")
-    typer.echo(f"wrote {s.model_path} in {manifest['build_seconds'] / 60:.1f} min")
+    typer.echo(f"wrote {out} in {manifest['build_seconds'] / 60:.1f} min")
 
 
 @model_app.command("prune")
