@@ -1,4 +1,4 @@
-"""The CLI's offline commands: schema export and the tiny model (what tests and CI rely on)."""
+"""The CLI's offline commands: schema export, the tiny model (what tests and CI rely on), pruning."""
 
 import json
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from slm import Scorer
+from tests.slm.test_data_onet import ONET_DIR
 from worker.cli import app
 
 
@@ -24,3 +25,13 @@ def test_model_tiny_builds_a_loadable_scorer(tmp_path: Path, home: Path, monkeyp
     assert manifest["name"] == "tiny-random-llama"
     scores = Scorer.load(tmp_path / "tiny", dtype="float32").score("nurse", ["ICU nurse", "barista"])
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_model_prune_writes_a_pruned_directory(tmp_path: Path, tiny_model_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RANKSTREAM_ONET_DIR", str(ONET_DIR))
+    out = tmp_path / "pruned"
+    args = ["model", "prune", "--model", str(tiny_model_dir), "--out", str(out), "--keep", "0.25"]
+    result = CliRunner().invoke(app, [*args, "--method", "magnitude", "--calibration-queries", "2"])
+    assert result.exit_code == 0, result.output
+    assert "MLP width 128 -> 32" in result.output and f"wrote {out}" in result.output
+    assert json.loads((out / "rankstream.json").read_text())["pruning"]["method"] == "magnitude"
