@@ -1,5 +1,5 @@
 """Everything about the model: loading, prompt, prefill-only scoring engine, the Scorer API,
-base-model fetch, tiny test models, training and evaluation. Never imports `worker`."""
+base-model fetch, tiny test models, training, structured pruning and evaluation. Never imports `worker`."""
 
 from slm.scorer import EncodedQuery, Scorer
 
