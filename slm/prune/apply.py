@@ -29,6 +29,7 @@ from slm.prune.layers import mlps, narrow
 from slm.prune.osscar import magnitude, select
 from slm.scorer import Scorer
 from slm.tokens import TextEncoder
+from slm.train import freeze_for_serving
 
 Method = Literal["osscar", "magnitude"]
 # Widths are rounded to a multiple of 32: bf16 matmul kernels (AVX512, AMX tiles, tensor cores)
@@ -99,7 +100,7 @@ def prune_dir(
 def _save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, manifest: dict, out: Path) -> None:
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    model.to(torch.bfloat16).save_pretrained(partial, safe_serialization=True)
+    freeze_for_serving(model, torch.bfloat16).save_pretrained(partial, safe_serialization=True)
     tokenizer.save_pretrained(partial)
     write_manifest(partial, manifest)
     shutil.rmtree(out, ignore_errors=True)
