@@ -24,21 +24,19 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
-import torch
 from transformers import PreTrainedModel
 
 from bench.pruning_plot import write_plot
 from bench.runner import described, finish, model_parser, parse, print_rows
 from bench.serving import SEED, serve, workload
-from slm.data import Contexts, compressed_contexts, load_onet
+from slm.data import Contexts
 from slm.engine import ScoringEngine
 from slm.eval.evaluate import EvalSet
 from slm.load import LoadedModel, context_budget, load_model
 from slm.prompt import manifest_pieces
 from slm.prune import Method, parameters, prune_model, pruned_width
-from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, mlp_grams, onet_calibration
+from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_grams
 from slm.scorer import Scorer
-from slm.tokens import TextEncoder
 
 KEEP = (0.75, 0.5)
 METHODS: tuple[Method, ...] = ("osscar", "magnitude")
@@ -67,24 +65,16 @@ def measured(loaded: LoadedModel, model: PreTrainedModel, about: dict, evals: Ev
     return {**about, **size, **row}
 
 
-def grams_of(loaded: LoadedModel, model_dir: Path, onet_dir: Path) -> list[torch.Tensor]:
-    onet = load_onet(onet_dir)
-    contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, context_budget(model_dir))
-    calibration = onet_calibration(onet, contexts, DEFAULT_CALIBRATION_QUERIES)
-    grams, _ = mlp_grams(scorer_for(loaded, copy.deepcopy(loaded.model), "calibration"), calibration)
-    return grams
-
-
 def run(model_dir: Path, onet_dir: Path, queries: int, recovered: list[Path]) -> dict:
     evals, contexts = workload(model_dir, onet_dir, queries)
     loaded = load_model(model_dir, dtype="auto")
-    grams = grams_of(loaded, model_dir, onet_dir)
+    calibration = scorer_for(loaded, loaded.model, "calibration", cache_mb=0)
+    grams, _ = onet_grams(calibration, onet_dir, context_budget(model_dir), DEFAULT_CALIBRATION_QUERIES)
     width = loaded.model.config.intermediate_size
 
     def unpruned() -> dict:
-        model = copy.deepcopy(loaded.model)
         about = {"variant": "unpruned", "method": None, "keep": 1.0, "output_error": 0.0}
-        return measured(loaded, model, about, evals, contexts)
+        return measured(loaded, loaded.model, about, evals, contexts)
 
     rows = [unpruned()]
     for keep in KEEP:

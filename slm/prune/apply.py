@@ -20,15 +20,13 @@ from typing import Literal
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from slm.data import compressed_contexts, load_onet
 from slm.engine import ScoringEngine
 from slm.load import context_budget, load_model, write_manifest
 from slm.prompt import manifest_pieces
-from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, mlp_grams, onet_calibration
+from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_grams
 from slm.prune.layers import mlps, narrow
 from slm.prune.osscar import magnitude, select
 from slm.scorer import Scorer
-from slm.tokens import TextEncoder
 from slm.train import freeze_for_serving
 
 Method = Literal["osscar", "magnitude"]
@@ -75,9 +73,7 @@ def prune_dir(
     model, manifest = loaded.model, dict(loaded.manifest)
     pieces = manifest_pieces(loaded.tokenizer, manifest)
     scorer = Scorer(loaded.tokenizer, ScoringEngine(model, pieces.yes_id, pieces.no_id), loaded.name, pieces)
-    onet = load_onet(onet_dir)
-    contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, context_budget(src))
-    grams, tokens = mlp_grams(scorer, onet_calibration(onet, contexts, calibration_queries))
+    grams, tokens = onet_grams(scorer, onet_dir, context_budget(src), calibration_queries)
     before, params = model.config.intermediate_size, parameters(model)
     width = pruned_width(before, keep)
     errors = prune_model(model, grams, width, method)

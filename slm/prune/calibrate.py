@@ -5,17 +5,20 @@ with the contexts of their BM25 top 50 (what the worker scores for a query: the 
 token budget). `mlp_grams(scorer, calibration)` runs them through the scorer's own engine (its
 prompt style, packing and block attention, the model's serving dtype) and returns, per decoder
 layer, H = X^T X over the down projection's inputs X (float32), and the tokens seen.
+`onet_grams(scorer, onet_dir, budget_tokens, queries)` does both, contexts compressed at the model's budget.
 Ignores: what is done with H (`slm.prune.osscar`), the test and unseen splits (never calibrated on).
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
-from slm.data import Bm25, Contexts, Onet, split_queries, subsample
+from slm.data import Bm25, Contexts, Onet, compressed_contexts, load_onet, split_queries, subsample
 from slm.data.retrieval import FIRST_STAGE_K
 from slm.prune.layers import mlps
 from slm.scorer import EncodedQuery, Scorer
+from slm.tokens import TextEncoder
 
 # 16 queries x 50 candidates is ~800 (query, posting) pairs, ~25k tokens with the job-first prompt:
 # 16x SmolLM2's 1,536 neurons per MLP, enough samples for a well-conditioned 1,536 x 1,536 Gram
@@ -51,3 +54,9 @@ def mlp_grams(scorer: Scorer, calibration: Sequence[EncodedQuery]) -> tuple[list
         for handle in handles:
             handle.remove()
     return grams, tokens
+
+
+def onet_grams(scorer: Scorer, onet_dir: Path, budget_tokens: int, queries: int) -> tuple[list[torch.Tensor], int]:
+    onet = load_onet(onet_dir)
+    contexts = compressed_contexts(onet.postings, TextEncoder(scorer.tokenizer).encode, budget_tokens)
+    return mlp_grams(scorer, onet_calibration(onet, contexts, queries))
