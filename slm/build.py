@@ -34,18 +34,16 @@ from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
 from slm.train.config import TRAIN_LAYERS
 
 DEFAULT_NAME = "rankstream-smollm2-135m-onet"
-# 95 blocks of 24 queries x 24 postings (2,280 lists, about half an epoch of the 4.3k train queries,
-# 0.86M tokens, 17.3 min at ~830 tokens/s with the top 16 layers trained; the whole build 21.0 min
-# from a cold cache): what fits the 25-minute build beside fetching the base, the data and the
-# evaluation (105 steps took 22.8 min with the base cached: too close). The pilot's dev NDCG had
-# plateaued after 75 steps (`slm.train.config`); `--steps` trains longer.
+# 95 blocks of 24 queries x 8 postings (2,280 lists, about half an epoch of the 4.3k train queries,
+# 0.29M tokens, 5.0 min at ~950 tokens/s with the top 16 layers trained; the whole build 7.8 min with
+# the base cached). The pilots' dev NDCG had plateaued by then (`slm.train.config`: 285 steps, 1.6
+# epochs, scored the same), so the budget left is not spent on steps; `--steps` trains longer.
 DEFAULT_STEPS = 95
-# Queries per evaluation split: 50 x 50 candidates is ~80 s per split for the trained model, NDCG@10
-# standard error ~0.045: the build's own check, traded for training steps. `rankstream model eval
-# --max-queries 100` (or 0, all) measures the tables the README reports.
-DEFAULT_EVAL_QUERIES = 50
+# Queries per evaluation split: 100 x 50 candidates, ~80 s per split for the trained model with the
+# prefix cache, NDCG@10 standard error ~0.03: the same samples as the README's tables.
+DEFAULT_EVAL_QUERIES = 100
 EVAL_SPLITS = ("test", "unseen")
-# The check's scorers keep posting prefixes (`slm.prefix_cache`): a split's 50 queries list a few
+# The check's scorers keep posting prefixes (`slm.prefix_cache`): a split's 100 queries list a few
 # hundred postings, most of them more than once (the worker's default size).
 EVAL_PREFIX_CACHE_MB = 1024
 

@@ -110,7 +110,7 @@ def model_fetch_base() -> None:
 @model_app.command("build")
 def model_build(
     steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
-    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 50).")] = None,
+    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 100).")] = None,
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
 ) -> None:

@@ -4,7 +4,7 @@ Contract: `train(model, tokenizer, sampler, config, run_dir) -> TrainStats` trai
 (its top layers, see `slm.train.trainable`) for `config.steps` AdamW steps of `config.lists_per_step`
 lists each, drawn in order from `sampler` epoch after epoch. A step's lists become requests through
 the serving path (`Scorer.requests`: one per query in a query-first style, one per distinct posting
-with the step's queries as items in the job-first style, so a block's 24 x 24 pairs share prefixes),
+with the step's queries as items in the job-first style, so a block's pairs share prefixes),
 the engine packs a step's requests together (`ScoringEngine.batches`) and computes l_yes - l_no at
 each item's end (`ScoringEngine.logits`): what is trained is exactly what is served. The loss is
 `slm.train.loss`.
@@ -40,7 +40,7 @@ from slm.train.config import TrainConfig
 from slm.train.loss import list_loss
 from slm.train.trainable import make_trainable, mixed_precision
 
-# A step's lists (4 x ~1.1k tokens) share one forward pass; longer steps split across passes.
+# A step's lists (a 24 x 8 block, ~3k tokens) share one forward pass; longer steps split across passes.
 TRAIN_TOKEN_BUDGET = 8192
 TRAIN_ATTENTION = "blocks"
 
