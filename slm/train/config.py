@@ -17,7 +17,7 @@ from slm.prompt import JOB_FIRST, PromptStyle
 # after 75 steps (13 min of training) and 0.47 after 150; 24 x 12 0.47 after 95 steps (7.3 min);
 # 24 x 8 0.49 after 95 steps (4.9 min; 0.48 with another seed), 0.49 after 190 and 285 (1.6 epochs:
 # the training loss falls, dev does not move). More postings per block cost tokens without raising
-# dev NDCG: the neighbouring occupations' own postings are the negatives that teach.
+# dev NDCG (a block's 8 are its queries' own occupations, then their siblings or top BM25 negatives).
 LIST_SIZE = 8
 LISTS_PER_STEP = 24
 # Top layers trained (the rest frozen, run without autograd). Pilots (60 steps, lr 2e-3; NDCG@10 on 40
