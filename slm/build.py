@@ -40,7 +40,8 @@ DEFAULT_NAME = "rankstream-smollm2-135m-onet"
 # epochs, scored the same), so the budget left is not spent on steps; `--steps` trains longer.
 DEFAULT_STEPS = 95
 # Queries per evaluation split: 100 x 50 candidates, ~80 s per split for the trained model with the
-# prefix cache, NDCG@10 standard error ~0.03: the same samples as the README's tables.
+# prefix cache, NDCG@10 standard error ~0.03: the same samples as the README's tables. The CLI's
+# --eval-queries help repeats this number (the CLI imports no torch until a command runs).
 DEFAULT_EVAL_QUERIES = 100
 EVAL_SPLITS = ("test", "unseen")
 # The check's scorers keep posting prefixes (`slm.prefix_cache`): a split's 100 queries list a few
