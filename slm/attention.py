@@ -18,7 +18,10 @@ Two ways to apply the same rule to a `Batch` (its blocks are the rule in compact
 
 Blocks are grouped by query length (powers of two), so short and long items do not pad each other,
 and groups are cut small enough for their scores to stay in cache.
-Ignores: sliding windows, logit soft-capping and attention sinks (such models must use the mask).
+Sliding windows (Gemma 3, Mistral): neither way applies them, and within a window they change
+nothing, so `check_window` refuses a batch with a block (prefix + item) longer than the model's
+window (`model_window`): scores are exact or not computed.
+Ignores: logit soft-capping and attention sinks (such models must use the mask).
 """
 
 from dataclasses import dataclass, field
@@ -142,6 +145,19 @@ def block_layout(
     )
 
 
+def model_window(model: torch.nn.Module) -> int | None:
+    """The shortest sliding window of the model's attention layers, None without any."""
+    windows = [w for m in model.modules() if isinstance(w := getattr(m, "sliding_window", None), int) and w > 0]
+    return min(windows, default=None)
+
+
+def check_window(batch: Batch, window: int | None) -> None:
+    """Refuse a batch whose longest block (prefix + item) would reach past a sliding window."""
+    span = int((batch.block_prefix_len + batch.block_len).max())
+    if window is not None and span > window:
+        raise ValueError(f"a {span}-token block (prefix + item) exceeds the model's {window}-token sliding window")
+
+
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: BlockGroup, scale: float, out: torch.Tensor) -> None:
     """One group. q (Hkv, T, rep, D) and k, v (Hkv, T, D) are views; gathers make them contiguous
     in (kv head, block) batch order, so the matmuls need no further copies. Writes `out` like q.
@@ -171,8 +187,6 @@ def block_attention(
     Without a `block_layout` it is plain SDPA, so the model stays usable for any other forward."""
     if block_layout is None:
         return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, **kwargs)
-    if getattr(module, "sliding_window", None):
-        raise ValueError("block attention does not apply sliding windows; use attention='mask'")
     heads, tokens, dim = query.shape[1:]
     kv_heads = key.shape[1]
     q = query[0].view(kv_heads, heads // kv_heads, tokens, dim).transpose(1, 2)  # (Hkv, T, rep, D)

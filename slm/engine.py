@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel
 
-from slm.attention import BLOCK_ATTENTION, block_layout, dense_mask
+from slm.attention import BLOCK_ATTENTION, block_layout, check_window, dense_mask, model_window
 from slm.batch import Batch, Prefix, ScoreRequest, pack
 from slm.cuda import GraphedBody, Uploader, make_uploader
 from slm.prefix_cache import PrefixCache, PrefixKeys, split_kept, stack_past
@@ -71,6 +71,7 @@ class ScoringEngine:
             raise ValueError("a prefix cache needs attention='blocks'")
         model.set_attn_implementation(BLOCK_ATTENTION)  # SDPA unless a call brings a block layout
         self.body = model.get_decoder()
+        self.window = model_window(model)
         if compile:
             compile_elementwise(self.body)
         head = model.get_output_embeddings()
@@ -123,6 +124,7 @@ class ScoringEngine:
         self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor, found: Mapping[Prefix, PrefixKeys]
     ) -> torch.Tensor:
         """Final hidden states (T, hidden) of the batch's stream; fresh prefixes go to the cache."""
+        check_window(batch, self.window)
         layout = None
         if self.attention == "blocks":
             keep = self.cache is not None and not torch.is_grad_enabled()

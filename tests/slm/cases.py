@@ -1,8 +1,8 @@
-"""Shared cases for the engine tests: random requests, the reference scores, a tiny Qwen3."""
+"""Shared cases for the engine tests: random requests, the reference scores, a tiny Qwen3 and Gemma 3."""
 
 import numpy as np
 import torch
-from transformers import PreTrainedModel, Qwen3Config, Qwen3ForCausalLM
+from transformers import Gemma3ForCausalLM, Gemma3TextConfig, PreTrainedModel, Qwen3Config, Qwen3ForCausalLM
 
 from slm.batch import ScoreRequest
 from slm.engine import ScoringEngine
@@ -51,6 +51,22 @@ def tiny_qwen3() -> PreTrainedModel:
     shape = {key: getattr(llama, key) for key in QWEN3_SHAPE}
     config = Qwen3Config(**shape, head_dim=llama.hidden_size // llama.num_attention_heads)
     return Qwen3ForCausalLM(config).eval().requires_grad_(False)
+
+
+def tiny_gemma3(sliding_window: int) -> PreTrainedModel:
+    """The tiny Llama's shape in Gemma 3's architecture: a sliding-window layer, then a global one."""
+    torch.manual_seed(0)
+    llama = tiny_config(vocab_size=1024, bos_id=None, eos_id=None)
+    shape = {key: getattr(llama, key) for key in QWEN3_SHAPE}
+    head_dim = llama.hidden_size // llama.num_attention_heads
+    config = Gemma3TextConfig(
+        **shape,
+        head_dim=head_dim,
+        query_pre_attn_scalar=head_dim,
+        sliding_window=sliding_window,
+        layer_types=["sliding_attention", "full_attention"],
+    )
+    return Gemma3ForCausalLM(config).eval().requires_grad_(False)
 
 
 def scores(engine: ScoringEngine, requests: list[ScoreRequest]) -> np.ndarray:

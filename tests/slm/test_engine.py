@@ -1,4 +1,4 @@
-"""The scoring engine: multi-item equals pairwise equals the model's own logits, on Llama and Qwen3."""
+"""The scoring engine: multi-item equals pairwise equals the model's own logits, on Llama, Qwen3, Gemma 3."""
 
 import gc
 import tracemalloc
@@ -13,7 +13,7 @@ from transformers import PreTrainedModel
 from slm.batch import ScoreRequest
 from slm.engine import ScoringEngine
 from slm.load import load_model
-from tests.slm.cases import FP32_TOLERANCE, NO, YES, random_requests, scores, tiny_qwen3
+from tests.slm.cases import FP32_TOLERANCE, NO, YES, random_requests, reference, scores, tiny_gemma3, tiny_qwen3
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -35,6 +35,18 @@ def test_multi_item_equals_pairwise_equals_the_model(
     pairwise = ScoringEngine(model, YES, NO, budget, "pairwise", attention)  # type: ignore[arg-type]
     assert np.abs(scores(multi, requests) - want).max() < FP32_TOLERANCE
     assert np.abs(scores(pairwise, requests) - want).max() < FP32_TOLERANCE
+
+
+@pytest.mark.parametrize("attention", ["blocks", "mask"])
+def test_sliding_windows_hold_every_block_or_the_batch_is_refused(attention: str) -> None:
+    """Neither attention applies a sliding window; inside one it changes nothing, so it must hold."""
+    requests = random_requests(0)  # blocks of up to 11 + 49 tokens
+    model = tiny_gemma3(sliding_window=64)
+    engine = ScoringEngine(model, YES, NO, 4096, "multi-item", attention)  # type: ignore[arg-type]
+    assert np.abs(scores(engine, requests) - reference(model, requests)).max() < FP32_TOLERANCE
+    narrow = ScoringEngine(tiny_gemma3(sliding_window=8), YES, NO, 4096, "multi-item", attention)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="sliding window"):
+        scores(narrow, requests)
 
 
 def test_bf16_multi_item_ranks_like_pairwise() -> None:
