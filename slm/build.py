@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from compressor import DEFAULT_BUDGET_TOKENS, ExtractiveCompressor
-from slm.base import BASE_NAME, BASE_SOURCE, fetch_base
+from slm.base import TRAINING_BASE, BaseModel, fetch_base
 from slm.data import ATTRIBUTION, Onet, compressed_contexts, load_onet, split_queries, train_blocks, train_sampler
 from slm.data.contexts import Contexts
 from slm.data.lists import Lists
@@ -31,13 +31,12 @@ from slm.load import LoadedModel, load_model, write_manifest
 from slm.prompt import JOB_FIRST, LABELS, build_pieces
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
-from slm.train.config import TRAIN_LAYERS
+from slm.train.config import train_layers_for
 
-DEFAULT_NAME = "rankstream-smollm2-135m-onet"
 # 95 blocks of 24 queries x 8 postings (2,280 lists, about half an epoch of the 4.3k train queries,
-# 0.29M tokens, 5.0 min at ~950 tokens/s with the top 16 layers trained; the whole build 7.8 min with
-# the base cached). The pilots' dev NDCG had plateaued by then (`slm.train.config`: 285 steps, 1.6
-# epochs, scored the same), so the budget left is not spent on steps; `--steps` trains longer.
+# 0.27M tokens, 4.9 min at ~920 tokens/s with Gemma 3 270M's top 10 layers trained; the whole build 7.4
+# min with the base cached). The pilots' dev NDCG had plateaued by then (`slm.train.config`: 285 steps,
+# 1.6 epochs, scored the same), so the budget left is not spent on steps; `--steps` trains longer.
 DEFAULT_STEPS = 95
 # Queries per evaluation split: 100 x 50 candidates, ~80 s per split for the trained model with the
 # prefix cache, NDCG@10 standard error ~0.03: the same samples as the README's tables. The CLI's
@@ -49,11 +48,11 @@ EVAL_SPLITS = ("test", "unseen")
 EVAL_PREFIX_CACHE_MB = 1024
 
 
-def run_dir(home: Path, config: TrainConfig, budget_tokens: int, base: Path | None = None) -> Path:
+def run_dir(home: Path, config: TrainConfig, budget_tokens: int, base: Path) -> Path:
     """Checkpoints of this recipe: a changed config, budget or base starts a fresh run."""
-    recipe = {"config": config.as_dict(), "budget_tokens": budget_tokens}
-    recipe = json.dumps({**recipe, "base": str(base.resolve())} if base else recipe, sort_keys=True)
-    return home / "runs" / f"{DEFAULT_NAME}-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}"
+    recipe = {"config": config.as_dict(), "budget_tokens": budget_tokens, "base": str(base.resolve())}
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:10]
+    return home / "runs" / f"{base.resolve().name}-{digest}"
 
 
 def training_lists(onet: Onet, contexts: Contexts, config: TrainConfig) -> Lists:
@@ -81,15 +80,15 @@ def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int
     }
 
 
-def _manifest(loaded: LoadedModel, config: TrainConfig, budget: int, training: dict, custom_base: bool) -> dict:
+def _manifest(loaded: LoadedModel, config: TrainConfig, budget: int, training: dict, base: BaseModel | None) -> dict:
     """What the directory holds; a custom base (say, a pruned model) is named, and its pruning kept."""
     pieces = build_pieces(loaded.tokenizer, config.prompt)
-    carried = {"pruning": loaded.manifest["pruning"]} if custom_base and "pruning" in loaded.manifest else {}
+    carried = {"pruning": loaded.manifest["pruning"]} if base is None and "pruning" in loaded.manifest else {}
     return {
         **carried,
-        "name": f"{loaded.name}-sft" if custom_base else DEFAULT_NAME,
-        "base_model": loaded.name if custom_base else BASE_SOURCE,
-        "base_name": loaded.name if custom_base else BASE_NAME,
+        "name": f"{loaded.name}-sft" if base is None else base.trained_name,
+        "base_model": loaded.name if base is None else base.source,
+        "base_name": loaded.name if base is None else base.name,
         "trained": True,
         "prompt": config.prompt,
         "labels": list(LABELS[config.prompt]),
@@ -135,24 +134,27 @@ def build_default(
     eval_queries: int | None = None,
     threads: int | None = None,
     base: Path | None = None,
+    base_model: BaseModel = TRAINING_BASE,
 ) -> dict:
-    """Build the model into `out`; None arguments take the defaults; `base` replaces the fetched base."""
+    """Build the model into `out`; None arguments take the defaults; `base` (a directory) replaces
+    the fetched `base_model`."""
     began = time.perf_counter()
     budget = budget_tokens or DEFAULT_BUDGET_TOKENS
-    loaded = load_model(base or fetch_base(home), dtype="auto", threads=threads)
+    base_path = base or fetch_base(home, base_model)
+    loaded = load_model(base_path, dtype="auto", threads=threads)
     layers = loaded.model.config.num_hidden_layers
-    config = TrainConfig(steps=steps or DEFAULT_STEPS, train_layers=min(TRAIN_LAYERS, layers))
+    config = TrainConfig(steps=steps or DEFAULT_STEPS, train_layers=train_layers_for(layers))
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, budget)
     sampler = training_lists(onet, contexts, config)
-    run = run_dir(home, config, budget, base)
+    run = run_dir(home, config, budget, base_path)
     stats = train(loaded.model, loaded.tokenizer, sampler, config, run)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     freeze_for_serving(loaded.model, torch.bfloat16).save_pretrained(partial, safe_serialization=True)
     loaded.tokenizer.save_pretrained(partial)
     training = _training_summary(stats, config, len(split_queries(onet)["train"]), layers)
-    manifest = _manifest(loaded, config, budget, training, base is not None)
+    manifest = _manifest(loaded, config, budget, training, None if base else base_model)
     write_manifest(partial, manifest)  # evaluation loads the model through it (prompt, budget)
     manifest["evaluation"] = _evaluation(partial, onet_dir, eval_queries or DEFAULT_EVAL_QUERIES, budget)
     manifest["build_seconds"] = round(time.perf_counter() - began, 1)

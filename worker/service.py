@@ -18,7 +18,7 @@ from compressor.abstractive import SUMMARY_MAX_NEW_TOKENS
 from compressor.factory import Compressor, compressor_id, make_compressor
 from schemas import parse_posting_event, parse_search_query
 from slm import Scorer
-from slm.base import BASE_NAME, fetch_base
+from slm.base import DEFAULT_BASE, fetch_base
 from slm.generate import load_generator
 from slm.load import context_budget, model_name
 from slm.tokens import TextEncoder
@@ -62,7 +62,7 @@ def context_tokens(settings: Settings) -> int:
 
 
 def summarizer_name(settings: Settings) -> str:
-    return model_name(settings.summarizer_path) if settings.summarizer_path else BASE_NAME
+    return model_name(settings.summarizer_path) if settings.summarizer_path else DEFAULT_BASE.name
 
 
 def build_compressor(settings: Settings) -> Compressor:

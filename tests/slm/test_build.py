@@ -25,7 +25,7 @@ def test_build_writes_a_scorable_model_with_its_manifest(tiny_model_dir: Path, h
     assert manifest["prompt"] == JOB_FIRST and manifest["compressor"]["budget_tokens"] == 32
     training = manifest["training"]
     assert training["steps"] == 2 and training["lists"] == 2 * 24 and training["tokens"] > 0
-    assert training["trained"] == "top 2 of 2 decoder layers and the final norm"  # all a tiny model has
+    assert training["trained"] == "top 1 of 2 decoder layers and the final norm"  # SmolLM2's 16 of 30
     for split in ("test", "unseen"):
         row = manifest["evaluation"][split]
         assert row["queries"] == 2 and 0.0 <= row["model"]["ndcg@10"] <= 1.0

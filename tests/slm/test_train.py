@@ -22,6 +22,7 @@ from slm.prompt import COMPACT, JOB_FIRST, PromptStyle
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, train
+from slm.train.config import train_layers_for
 from slm.train.loop import Trainer, learning_rate
 from slm.train.loss import list_loss, listwise_loss, pointwise_loss
 from slm.train.trainable import make_trainable
@@ -83,6 +84,11 @@ def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False))
     assert rates[-1] == pytest.approx(0.1, abs=1e-3)
+
+
+@pytest.mark.parametrize(("depth", "trained"), [(30, 16), (18, 10), (28, 15), (2, 1), (1, 1)])
+def test_other_bases_train_the_same_share_of_their_layers(depth: int, trained: int) -> None:
+    assert train_layers_for(depth) == trained
 
 
 def test_only_the_top_layers_and_the_final_norm_train_in_fp32(tiny_model_dir: Path) -> None:
