@@ -18,9 +18,10 @@ Two ways to apply the same rule to a `Batch` (its blocks are the rule in compact
 
 Blocks are grouped by query length (powers of two), so short and long items do not pad each other,
 and groups are cut small enough for their scores to stay in cache.
-Sliding windows (Gemma 3, Mistral): neither way applies them, and within a window they change
-nothing, so `check_window` refuses a batch with a block (prefix + item) longer than the model's
-window (`model_window`): scores are exact or not computed.
+Sliding windows (Gemma 3, Mistral): `block_layout(..., window=W)` gives each group a second mask
+that also hides keys W or more positions behind the query, and a layer with a sliding window uses it;
+groups whose blocks fit in W share the one mask. The dense mask has no second mask: `check_window`
+refuses a batch with a block (prefix + item) longer than the window (`model_window`) there.
 Ignores: logit soft-capping and attention sinks (such models must use the mask).
 """
 
@@ -67,6 +68,7 @@ class BlockGroup:
     query_index: torch.Tensor  # (n * Q,) stream index of each query slot (padding repeats the last)
     key_index: torch.Tensor  # (n * K,) key index of each key slot (past, then stream): prefix, own
     bias: torch.Tensor  # (1, n, Q, 1, K) additive mask, broadcast over kv heads and their query groups
+    sliding_bias: torch.Tensor  # the same, also hiding keys a sliding window leaves out (or `bias` itself)
     valid: torch.Tensor  # query slots that are real tokens
     dest: torch.Tensor  # their stream index
     blocks: int
@@ -83,6 +85,7 @@ class BlockLayout:
     stream's, and the stream positions of fresh prefixes, whose keys are collected into `kept`."""
 
     groups: tuple[BlockGroup, ...]
+    window: int | None = None  # the sliding window `sliding_bias` applies
     past: tuple[LayerKeys, ...] = ()
     keep: torch.Tensor | None = None
     kept: dict[int, LayerKeys] = field(default_factory=dict)
@@ -92,7 +95,12 @@ def _index(a: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64).reshape(-1)).to(device)
 
 
-def _group(batch: Batch, sel: np.ndarray, dtype: torch.dtype, device: torch.device) -> BlockGroup:
+def _additive(allowed: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    bias = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(torch.from_numpy(~allowed), torch.finfo(dtype).min)
+    return bias[None, :, :, None].to(device)
+
+
+def _group(batch: Batch, sel: np.ndarray, dtype: torch.dtype, device: torch.device, window: int | None) -> BlockGroup:
     start, length = batch.block_start[sel], batch.block_len[sel]
     pstart, plen = batch.block_prefix_start[sel], batch.block_prefix_len[sel]
     q_slots, k_slots = int(length.max()), int((plen + length).max())
@@ -102,13 +110,16 @@ def _group(batch: Batch, sel: np.ndarray, dtype: torch.dtype, device: torch.devi
     query_index = start[:, None] + np.minimum(i, last)
     own = np.minimum(j - plen[:, None], last)
     key_index = np.where(j < plen[:, None], pstart[:, None] + j, batch.past_len + start[:, None] + own)
-    seen = j[:, None, :] <= (plen[:, None] + np.minimum(i, last))[:, :, None]  # (n, Q, K)
-    bias = torch.zeros(seen.shape, dtype=dtype).masked_fill_(torch.from_numpy(~seen), torch.finfo(dtype).min)
+    position = (plen[:, None] + np.minimum(i, last))[:, :, None]  # each query's; a key slot's is j
+    seen = j[:, None, :] <= position  # (n, Q, K)
+    bias = _additive(seen, dtype, device)
+    fits = window is None or k_slots <= window
     valid = (i < length[:, None]).reshape(-1)
     return BlockGroup(
         query_index=_index(query_index, device),
         key_index=_index(key_index, device),
-        bias=bias[None, :, :, None].to(device),
+        bias=bias,
+        sliding_bias=bias if fits else _additive(seen & (j[:, None, :] > position - window), dtype, device),
         valid=_index(np.flatnonzero(valid), device),
         dest=_index(query_index.reshape(-1)[valid], device),
         blocks=len(sel),
@@ -131,15 +142,22 @@ def _chunks(batch: Batch) -> list[np.ndarray]:
 
 
 def block_layout(
-    batch: Batch, dtype: torch.dtype, device: torch.device, past: tuple[LayerKeys, ...] = (), keep: bool = False
+    batch: Batch,
+    dtype: torch.dtype,
+    device: torch.device,
+    past: tuple[LayerKeys, ...] = (),
+    keep: bool = False,
+    window: int | None = None,
 ) -> BlockLayout:
     """Gather indices and per-block masks for `block_attention`, in the model's dtype and device.
-    `past`: the batch's past prefixes' keys per layer; `keep`: collect its fresh prefixes' keys."""
+    `past`: the batch's past prefixes' keys per layer; `keep`: collect its fresh prefixes' keys;
+    `window`: the model's sliding window, if any."""
     if bool(past) != bool(batch.past):
         raise ValueError("the batch's past prefixes and the past keys given must come together")
     spans = [np.arange(start, start + len(ids)) for ids, start in batch.fresh] if keep else []
     return BlockLayout(
-        tuple(_group(batch, sel, dtype, device) for sel in _chunks(batch)),
+        tuple(_group(batch, sel, dtype, device, window) for sel in _chunks(batch)),
+        window,
         past,
         _index(np.concatenate(spans), device) if spans else None,
     )
@@ -158,7 +176,15 @@ def check_window(batch: Batch, window: int | None) -> None:
         raise ValueError(f"a {span}-token block (prefix + item) exceeds the model's {window}-token sliding window")
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: BlockGroup, scale: float, out: torch.Tensor) -> None:
+def _attend(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: BlockGroup,
+    bias: torch.Tensor,
+    scale: float,
+    out: torch.Tensor,
+) -> None:
     """One group. q (Hkv, T, rep, D) and k, v (Hkv, T, D) are views; gathers make them contiguous
     in (kv head, block) batch order, so the matmuls need no further copies. Writes `out` like q.
     The in-place steps act on fresh tensors whose backward does not need them: training can run it."""
@@ -168,7 +194,7 @@ def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: BlockGroup, sc
     kg = k.index_select(1, g.key_index).view(kv_heads * n, nk, dim)
     vg = v.index_select(1, g.key_index).view(kv_heads * n, nk, dim)
     scores = torch.bmm(qg, kg.transpose(1, 2))
-    scores.view(kv_heads, n, nq, rep, nk).add_(g.bias)  # in place, and autograd-safe (no out=)
+    scores.view(kv_heads, n, nq, rep, nk).add_(bias)  # in place, and autograd-safe (no out=)
     found = torch.bmm(torch.softmax(scores, dim=-1), vg).view(kv_heads, n * nq, rep, dim)
     out.index_copy_(1, g.dest, found.index_select(1, g.valid))
 
@@ -193,8 +219,11 @@ def block_attention(
     out = q.new_empty(q.shape)
     scale = scaling if scaling is not None else dim**-0.5
     keys, values = _with_past(module, key[0], value[0], block_layout)
+    window = getattr(module, "sliding_window", None)
+    if window and window != block_layout.window:
+        raise ValueError(f"a layer's {window}-token sliding window is not the layout's ({block_layout.window})")
     for group in block_layout.groups:
-        _attend(q, keys, values, group, scale, out)
+        _attend(q, keys, values, group, group.sliding_bias if window else group.bias, scale, out)
     return out.permute(1, 0, 2, 3).reshape(1, tokens, heads, dim), None
 
 

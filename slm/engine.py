@@ -124,15 +124,15 @@ class ScoringEngine:
         self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor, found: Mapping[Prefix, PrefixKeys]
     ) -> torch.Tensor:
         """Final hidden states (T, hidden) of the batch's stream; fresh prefixes go to the cache."""
-        check_window(batch, self.window)
         layout = None
         if self.attention == "blocks":
             keep = self.cache is not None and not torch.is_grad_enabled()
-            layout = block_layout(batch, self.dtype, self.device, stack_past(batch.past, found), keep)
+            layout = block_layout(batch, self.dtype, self.device, stack_past(batch.past, found), keep, self.window)
             # A 2D no-padding mask: transformers then skips its own mask (restarting positions
             # would otherwise make it build a T x T "packed sequence" mask the blocks do not use).
             args = {"attention_mask": torch.ones_like(ids, dtype=torch.bool), "block_layout": layout}
         else:
+            check_window(batch, self.window)  # the dense mask has no sliding windows
             mask = dense_mask(batch, self.dtype, self.device)
             if self.graphed is not None:
                 return self.graphed(ids, positions, mask)

@@ -37,14 +37,21 @@ def test_multi_item_equals_pairwise_equals_the_model(
     assert np.abs(scores(pairwise, requests) - want).max() < FP32_TOLERANCE
 
 
-@pytest.mark.parametrize("attention", ["blocks", "mask"])
-def test_sliding_windows_hold_every_block_or_the_batch_is_refused(attention: str) -> None:
-    """Neither attention applies a sliding window; inside one it changes nothing, so it must hold."""
-    requests = random_requests(0)  # blocks of up to 11 + 49 tokens
-    model = tiny_gemma3(sliding_window=64)
-    engine = ScoringEngine(model, YES, NO, 4096, "multi-item", attention)  # type: ignore[arg-type]
+@pytest.mark.parametrize("window", [8, 64])  # blocks of up to 11 + 49 tokens: most cross 8, none 64
+def test_block_attention_applies_sliding_windows(window: int) -> None:
+    requests = random_requests(0)
+    model = tiny_gemma3(sliding_window=window)
+    engine = ScoringEngine(model, YES, NO, 4096, "multi-item", "blocks")
     assert np.abs(scores(engine, requests) - reference(model, requests)).max() < FP32_TOLERANCE
-    narrow = ScoringEngine(tiny_gemma3(sliding_window=8), YES, NO, 4096, "multi-item", attention)  # type: ignore[arg-type]
+
+
+def test_the_dense_mask_refuses_blocks_longer_than_a_sliding_window() -> None:
+    """The dense mask has no sliding windows; inside one a window changes nothing, so it must hold."""
+    requests = random_requests(0)
+    model = tiny_gemma3(sliding_window=64)
+    engine = ScoringEngine(model, YES, NO, 4096, "multi-item", "mask")
+    assert np.abs(scores(engine, requests) - reference(model, requests)).max() < FP32_TOLERANCE
+    narrow = ScoringEngine(tiny_gemma3(sliding_window=8), YES, NO, 4096, "multi-item", "mask")
     with pytest.raises(ValueError, match="sliding window"):
         scores(narrow, requests)
 
