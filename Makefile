@@ -11,7 +11,7 @@ export TRANSFORMERS_VERBOSITY := error
 
 .PHONY: demo test install lint bench model clean
 
-# The default model (O*NET relevance SFT on SmolLM2-135M-Instruct): built once, <= 25 min on 2 cores.
+# The default model (O*NET relevance SFT on Gemma 3 270M): built once, <= 25 min on 2 cores.
 MODEL := .rankstream/models/default
 
 demo: install $(MODEL)/rankstream.json
