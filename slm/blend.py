@@ -27,7 +27,11 @@ PROBABILITY_EPSILON = 1e-6
 
 
 def standardised(scores: Sequence[float]) -> np.ndarray:
+    """z-scores; any finite scores (even near ±1.8e308, whose sums overflow) give finite z."""
     values = np.asarray(scores, dtype=np.float64)
+    largest = np.abs(values).max() if values.size else 0.0
+    if largest > 0:
+        values = values / largest  # z is scale-free; scaled, the mean and std cannot overflow
     spread = values.std() if values.size else 0.0
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 

@@ -32,6 +32,18 @@ class Batcher(Generic[Item]):
     def put(self, item: Item) -> None:
         self._queue.put(item)
 
+    def discard(self, drop: Callable[[Item], bool]) -> int:
+        """Remove the queued items `drop` selects (their partition went away); returns how many.
+
+        The item held back by the stage thread is left to it: its late outcome is ignored.
+        """
+        with self._queue.mutex:
+            kept = [item for item in self._queue.queue if not drop(item)]
+            dropped = len(self._queue.queue) - len(kept)
+            self._queue.queue.clear()
+            self._queue.queue.extend(kept)
+        return dropped
+
     def depth(self) -> int:
         return self._queue.qsize() + (self._held is not None)
 

@@ -15,7 +15,8 @@ from compressor import Compressed, ContextEntry, ContextStore, content_hash
 from schemas import JobPosting, JobPostingDelete
 from worker.batch import Batch
 from worker.commit import OffsetTracker
-from worker.publish import Publisher, Source
+from worker.kafka import Source
+from worker.publish import Publisher
 from worker.telemetry import Metrics
 
 CompressMany = Callable[[Sequence[JobPosting]], list[Compressed]]

@@ -5,17 +5,46 @@ ssl.*, ...). Consumers never auto-commit: offsets are committed by `worker.commi
 message's outcome is delivered. Producers are idempotent with acks=all.
 """
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from worker.settings import Settings
 
 RebalanceCallback = Callable[[Consumer, list[TopicPartition]], None]
+CommitCallback = Callable[[KafkaError | None, list[TopicPartition]], None]
 
 # Producer batching: a few ms of linger groups a batch's results into one request per partition.
 PRODUCER_LINGER_MS = 5
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a consumed message came from, and its raw bytes (kept for the dead-letter copy)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    received_at: float  # time.monotonic() when consumed
+
+    @classmethod
+    def of(cls, message: Message) -> "Source":
+        return cls(
+            message.topic(), message.partition(), message.offset(), message.key(), message.value(), time.monotonic()
+        )
+
+
+class Sourced(Protocol):
+    """Work that came from one consumed message (what a stage holds)."""
+
+    @property
+    def source(self) -> Source: ...
 
 
 def client_config(settings: Settings) -> dict[str, str | int | bool]:
@@ -24,8 +53,14 @@ def client_config(settings: Settings) -> dict[str, str | int | bool]:
 
 
 def make_consumer(
-    settings: Settings, topics: list[str], on_assign: RebalanceCallback, on_revoke: RebalanceCallback
+    settings: Settings,
+    topics: list[str],
+    on_assign: RebalanceCallback,
+    on_revoke: RebalanceCallback,
+    on_lost: RebalanceCallback,
+    on_commit: CommitCallback,
 ) -> Consumer:
+    static = {"group.instance.id": settings.group_instance_id} if settings.group_instance_id else {}
     consumer = Consumer(
         {
             **client_config(settings),
@@ -34,11 +69,14 @@ def make_consumer(
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": settings.session_timeout_ms,
+            "partition.assignment.strategy": settings.partition_assignment_strategy,
             # Bounded prefetch: backpressure pauses partitions, and little should sit in librdkafka.
             "queued.max.messages.kbytes": 16384,
+            "on_commit": on_commit,
+            **static,
         }
     )
-    consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+    consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
     return consumer
 
 

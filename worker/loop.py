@@ -3,8 +3,23 @@
 One consumer, subscribed to the topics of the worker's role. The loop thread only polls, validates
 and routes; stages do the slow work on their own threads, so poll() keeps being called while the
 model runs. At most `max_inflight_requests` messages are in flight: partitions are paused at the
-limit and resumed below half of it.
-On revocation and on shutdown the loop drains: waits for in-flight outcomes, then commits synchronously.
+limit and resumed once at most half of it (never less than none) is in flight.
+
+`run()`:
+  1. subscribe; start the stages;
+  2. until stop is requested: apply backpressure, consume and dispatch, serve delivery callbacks,
+     commit (asynchronously, every `commit_interval_s`; a failed commit is offered again);
+  3. drain once, bounded by `shutdown_timeout_s`: wait for every in-flight outcome, flush the
+     producer, commit synchronously;
+  4. close the consumer (its final revocation finds the work drained and does not wait again),
+     stop the stages, close the producer. Exit code 0 only if the drain finished everything.
+
+A revocation (`_on_revoke`), for the revoked partitions only:
+  1. wait, bounded, for their in-flight outcomes; flush the producer; commit synchronously;
+  2. drop their work still queued in a stage (its new owner reads it again);
+  3. forget them: late outcomes no longer move offsets.
+A lost partition (`_on_lost`: the group moved on without us) skips step 1: its work is dropped and
+nothing is committed, since the coordinator would reject the commit.
 """
 
 import logging
@@ -12,13 +27,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from worker.commit import OffsetTracker
-from worker.kafka import make_consumer
-from worker.publish import Publisher, Source
+from worker.commit import OffsetTracker, Partition
+from worker.kafka import Source, Sourced, make_consumer
+from worker.publish import Publisher
 from worker.settings import Settings
 from worker.stage import Stage
 from worker.telemetry import Telemetry
@@ -29,21 +44,28 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT_S = 0.05  # short: delivery callbacks and commits are served between polls
 DRAIN_POLL_S = 0.05
 
+Event = TypeVar("Event")
+Work = TypeVar("Work", bound=Sourced)
+
 
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[Event, Work]):
     """What the loop does with a topic's messages: validate, then wrap and submit to a stage."""
 
-    validate: Validator[Any]
-    wrap: Callable[[Source, Any], Any]
-    stage: Stage[Any]
+    validate: Validator[Event]
+    wrap: Callable[[Source, Event], Work]
+    stage: Stage[Work]
+
+
+def _names(partitions: list[TopicPartition]) -> list[str]:
+    return [f"{p.topic}[{p.partition}]" for p in partitions]
 
 
 class ConsumeLoop:
     def __init__(
         self,
         settings: Settings,
-        routes: dict[str, Route],
+        routes: dict[str, Route[Any, Any]],
         publisher: Publisher,
         tracker: OffsetTracker,
         telemetry: Telemetry,
@@ -58,6 +80,7 @@ class ConsumeLoop:
         self.paused = False
         self.heartbeat = time.monotonic()
         self._last_commit = 0.0
+        self._drained_for_stop = False
         self.consumer: Consumer | None = None
         telemetry.gauge("rankstream_in_flight", "Messages consumed and not yet finished", tracker.in_flight)
         telemetry.gauge(
@@ -71,8 +94,10 @@ class ConsumeLoop:
             )
 
     def run(self) -> int:
-        """Consume until stop is requested; returns the process exit code."""
-        self.consumer = make_consumer(self.settings, list(self.routes), self._on_assign, self._on_revoke)
+        """Consume until stop is requested; returns the process exit code (steps in the module docstring)."""
+        self.consumer = make_consumer(
+            self.settings, list(self.routes), self._on_assign, self._on_revoke, self._on_lost, self._on_commit
+        )
         for route in self.routes.values():
             route.stage.start()
         try:
@@ -83,7 +108,8 @@ class ConsumeLoop:
                     self._dispatch(message)
                 self.publisher.poll()
                 self._commit(synchronous=False)
-            drained = self._drain()
+            drained = self._drain(None)
+            self._drained_for_stop = True
         finally:
             self.consumer.close()
             for route in self.routes.values():
@@ -118,43 +144,68 @@ class ConsumeLoop:
             self.consumer.pause(self.assignment)
             self.paused = True
             log.info("paused %d partitions: %d messages in flight", len(self.assignment), in_flight)
-        elif self.paused and in_flight < limit // 2:
+        elif self.paused and in_flight <= limit // 2:
             self.consumer.resume(self.assignment)
             self.paused = False
 
-    def _commit(self, synchronous: bool) -> None:
+    def _commit(self, synchronous: bool, partitions: set[Partition] | None = None) -> None:
         now = time.monotonic()
         if not synchronous and now - self._last_commit < self.settings.commit_interval_s:
             return
         self._last_commit = now
-        offsets = self.tracker.committable(everything=synchronous)
+        offsets = self.tracker.committable(everything=synchronous, partitions=partitions)
         if offsets:
             try:
                 self.consumer.commit(offsets=offsets, asynchronous=not synchronous)
-            except Exception as exc:  # a failed commit is retried at the next interval or drain
-                log.warning("commit failed: %s", exc)
+            except KafkaException as exc:
+                log.warning("commit failed (offered again at the next commit): %s", exc)
+                self.tracker.rewind(offsets)
 
-    def _drain(self) -> bool:
-        """Wait (bounded) for every in-flight message's outcome, deliver, commit. True if all finished."""
+    def _on_commit(self, err: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        """Outcome of an asynchronous commit: failed positions are offered again."""
+        failed = partitions if err is not None else [tp for tp in partitions if tp.error is not None]
+        if failed and (err is None or err.code() != KafkaError._NO_OFFSET):
+            log.warning("commit of %s failed: %s", _names(failed), err or failed[0].error)
+            self.tracker.rewind(failed)
+
+    def _drain(self, partitions: set[Partition] | None) -> bool:
+        """Wait (bounded) for the in-flight outcomes of `partitions` (None: all), deliver, commit.
+
+        True if all finished.
+        """
         deadline = time.monotonic() + self.settings.shutdown_timeout_s
-        while self.tracker.in_flight() and time.monotonic() < deadline:
+        while self.tracker.in_flight(partitions) and time.monotonic() < deadline:
             self.publisher.poll(DRAIN_POLL_S)
         undelivered = self.publisher.flush(max(0.0, deadline - time.monotonic()))
-        self._commit(synchronous=True)
-        left = self.tracker.in_flight()
+        self._commit(synchronous=True, partitions=partitions)
+        left = self.tracker.in_flight(partitions)
         if left or undelivered:
             log.error("drain timed out: %d messages unfinished, %d undelivered", left, undelivered)
         return not left and not undelivered
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        log.info("assigned %s", [f"{p.topic}[{p.partition}]" for p in partitions])
-        self.assignment = list(partitions)
+        log.info("assigned %s", _names(partitions))
+        if self.paused and self.assignment:  # an incremental assignment keeps paused partitions:
+            consumer.resume(self.assignment)  # resume them all; backpressure pauses all again if due
         self.paused = False
+        self.assignment = [*self.assignment, *partitions]
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        log.info("revoking %s: draining in-flight work", [f"{p.topic}[{p.partition}]" for p in partitions])
-        self._drain()
-        self.tracker.forget(partitions)
-        self.assignment = [
-            p for p in self.assignment if (p.topic, p.partition) not in {(r.topic, r.partition) for r in partitions}
-        ]
+        gone = {(p.topic, p.partition) for p in partitions}
+        if not self._drained_for_stop:
+            log.info("revoking %s: draining their in-flight work", _names(partitions))
+            self._drain(gone)
+        self._let_go(gone)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.warning("lost %s: dropping their queued work, committing nothing", _names(partitions))
+        self._let_go({(p.topic, p.partition) for p in partitions})
+
+    def _let_go(self, gone: set[Partition]) -> None:
+        def drop(work: Sourced) -> bool:
+            return (work.source.topic, work.source.partition) in gone
+
+        for route in self.routes.values():
+            route.stage.discard(drop)
+        self.tracker.forget([TopicPartition(topic, partition) for topic, partition in gone])
+        self.assignment = [p for p in self.assignment if (p.topic, p.partition) not in gone]

@@ -4,6 +4,15 @@ Thread-safe (the scoring thread publishes while the loop thread polls). An input
 finished only in the delivery callback of its output; a failed delivery is produced again, so an
 offset never moves past an output that is not durable. Results are keyed by request_id, so a
 redelivered query yields an equal, idempotent event.
+
+An output the broker can never take (larger than `message.max.bytes`, raised by produce() or
+reported on delivery) is not retried, since it would fail forever and stall its partition:
+  1. a result is replaced by a dead letter of its query (`processing_failed`);
+  2. a dead letter is produced again truncated (key and value cut; header `rankstream.dlq.truncated`
+     holds the original value's size);
+  3. a truncated dead letter that still cannot be produced is logged, counted and finished, so the
+     offset moves on.
+Any other error raised by produce() is retried at the next `poll()`; nothing here raises to the caller.
 """
 
 import logging
@@ -11,35 +20,25 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from schemas import DeadLetter, DeadLetterReason, RankedResults
 from schemas.dead_letters import bounded_error
 from worker.commit import OffsetTracker
+from worker.kafka import Source
 from worker.telemetry import Metrics
 
 log = logging.getLogger(__name__)
 
 # How long produce() may wait for room in librdkafka's queue before trying again.
 QUEUE_FULL_WAIT_S = 0.1
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a consumed message came from, and its raw bytes (kept for the dead-letter copy)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    received_at: float  # time.monotonic() when consumed
-
-    @classmethod
-    def of(cls, message: Message) -> "Source":
-        return cls(
-            message.topic(), message.partition(), message.offset(), message.key(), message.value(), time.monotonic()
-        )
+# A truncated dead letter keeps this much of the key and value: enough to identify the message, and
+# far below any broker's message.max.bytes.
+TRUNCATED_KEY_BYTES = 1024
+TRUNCATED_VALUE_BYTES = 64 * 1024
+TRUNCATED_HEADER = "rankstream.dlq.truncated"
+# Errors that no retry can fix: the message is too large for the producer or the broker.
+TOO_LARGE = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_MSG_SIZE, KafkaError.RECORD_LIST_TOO_LARGE})
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,18 @@ class _Outgoing:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]] | None
+
+    @property
+    def truncated(self) -> bool:
+        return any(name == TRUNCATED_HEADER for name, _ in self.headers or [])
+
+    def cut(self) -> "_Outgoing":
+        """This dead letter with its key and value cut, saying so in a header."""
+        size = len(self.value or b"")
+        key = self.key[:TRUNCATED_KEY_BYTES] if self.key else self.key
+        value = self.value[:TRUNCATED_VALUE_BYTES] if self.value else self.value
+        headers = [*(self.headers or []), (TRUNCATED_HEADER, str(size).encode())]
+        return _Outgoing(self.source, self.topic, key, value, headers)
 
 
 class Publisher:
@@ -94,9 +105,9 @@ class Publisher:
         self._produce(_Outgoing(source, self.dlq_topic, source.key, source.value, letter.to_headers()))
 
     def poll(self, timeout_s: float = 0.0) -> None:
-        """Serve delivery callbacks and re-produce what failed."""
+        """Serve delivery callbacks and re-produce what failed (once each per call)."""
         self.producer.poll(timeout_s)
-        while self._failed:
+        for _ in range(len(self._failed)):
             self._produce(self._failed.popleft())
 
     def flush(self, timeout_s: float) -> int:
@@ -125,14 +136,32 @@ class Publisher:
                 return
             except BufferError:
                 self.producer.poll(QUEUE_FULL_WAIT_S)
+            except KafkaException as exc:
+                self._failed_with(out, exc.args[0])
+                return
 
     def _delivered(self, err: KafkaError | None, _msg: Message, out: _Outgoing) -> None:
         if err is not None:
-            log.error("delivery to %s failed (%s); producing again", out.topic, err)
-            self._failed.append(out)
+            self._failed_with(out, err)
             return
         src = out.source
         self.tracker.finish(src.topic, src.partition, src.offset)
         if out.topic == self.results_topic:
             self.metrics.results.add(1)
             self.metrics.request_latency.record(time.monotonic() - src.received_at)
+
+    def _failed_with(self, out: _Outgoing, err: KafkaError) -> None:
+        """Retry what may succeed later; give what never can its fallback (the module's steps)."""
+        if err.code() not in TOO_LARGE:
+            log.error("producing to %s failed (%s); producing again", out.topic, err)
+            self._failed.append(out)
+        elif out.topic == self.results_topic:
+            self.dead_letter(out.source, "processing_failed", f"the result could not be published: {err.str()}")
+        elif not out.truncated:
+            log.error("dead letter for %s too large (%s); producing it truncated", out.source.topic, err)
+            self._produce(out.cut())
+        else:
+            src = out.source
+            log.error("dropping dead letter of %s[%d]@%d: %s", src.topic, src.partition, src.offset, err)
+            self.metrics.dead_letters_dropped.add(1, {"topic": src.topic})
+            self.tracker.finish(src.topic, src.partition, src.offset)

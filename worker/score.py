@@ -12,7 +12,8 @@ from compressor import ContextStore
 from schemas import SearchQuery
 from slm import EncodedQuery, Scorer
 from worker.batch import Batch
-from worker.publish import Publisher, Source
+from worker.kafka import Source
+from worker.publish import Publisher
 from worker.rank import rank
 from worker.telemetry import Metrics
 

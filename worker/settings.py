@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     # A failed member is noticed within this; ~6 s keeps group joins fast on small brokers.
     session_timeout_ms: int = 6000
     consume_batch: int = Field(64, ge=1)  # messages taken per poll
+    # Cooperative rebalancing moves only the partitions that change owner, so a worker joining or
+    # leaving does not stop the others; "range" or "roundrobin" for brokers without it.
+    partition_assignment_strategy: str = "cooperative-sticky"
+    # Static membership: a restarted worker with the same id (a StatefulSet pod name) gets its
+    # partitions back without a rebalance, if it returns within the session timeout.
+    group_instance_id: str | None = None
 
     # --- Redis ---
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
@@ -75,7 +81,9 @@ class Settings(BaseSettings):
     # How long a request may wait for others to share its forward pass.
     batch_deadline_ms: float = Field(5.0, ge=0)
     commit_interval_s: float = Field(1.0, gt=0)
-    shutdown_timeout_s: float = Field(30.0, gt=0)
+    # One bounded drain per stop: below Kubernetes' default 30 s grace period, so a pod is never
+    # killed mid-drain.
+    shutdown_timeout_s: float = Field(20.0, gt=0)
 
     # --- observability ---
     http_host: str = "0.0.0.0"

@@ -50,6 +50,12 @@ class Stage(Generic[Item]):
             self._busy += 1
         self.batcher.put(item)
 
+    def discard(self, drop: Callable[[Item], bool]) -> None:
+        """Drop queued items that `drop` selects: their partition was revoked or lost."""
+        dropped = self.batcher.discard(drop)
+        with self._lock:
+            self._busy -= dropped
+
     def pending(self) -> int:
         """Items submitted and not yet handled (queued or in the current batch)."""
         with self._lock:

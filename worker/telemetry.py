@@ -27,6 +27,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class Metrics:
     consumed: Counter  # messages taken from Kafka, by topic
     dead_letters: Counter  # by reason and source topic
+    dead_letters_dropped: Counter  # dead letters the broker refused even truncated, by source topic
     results: Counter  # ranked results delivered
     contexts: Counter  # posting outcomes: written, unchanged, stale, deleted
     items_scored: Counter
@@ -42,6 +43,9 @@ class Metrics:
         return cls(
             consumed=meter.create_counter("rankstream_messages_consumed", description="Messages consumed"),
             dead_letters=meter.create_counter("rankstream_dead_letters", description="Messages dead-lettered"),
+            dead_letters_dropped=meter.create_counter(
+                "rankstream_dead_letters_dropped", description="Dead letters the broker refused even truncated"
+            ),
             results=meter.create_counter("rankstream_results", description="Ranked results delivered"),
             contexts=meter.create_counter("rankstream_contexts", description="Posting events by outcome"),
             items_scored=meter.create_counter("rankstream_items_scored", description="Candidates scored"),

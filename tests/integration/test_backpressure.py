@@ -7,26 +7,30 @@ limit while it keeps polling, commit nothing undelivered, and resume and finish 
 import threading
 import time
 
-from schemas import RankedResults, SearchQuery, parse_search_query
+import pytest
+
+from schemas import RankedResults, parse_search_query
 from tests.integration.conftest import Cluster
 from tests.integration.test_end_to_end import wait_for
 from worker.batch import Batch, Batcher
 from worker.commit import OffsetTracker
 from worker.kafka import make_producer
 from worker.loop import ConsumeLoop, Route
-from worker.publish import Publisher, Source
+from worker.publish import Publisher
+from worker.score import PendingQuery
 from worker.settings import Settings
 from worker.stage import Stage
 from worker.telemetry import Telemetry
 from worker.validate import Validator
 
-LIMIT, QUERIES = 4, 20
+QUERIES = 20
 
 
-def test_loop_pauses_at_the_limit_and_commits_only_delivered_results(cluster: Cluster) -> None:
+@pytest.mark.parametrize("limit", [4, 1])  # 1: resuming must not wait for fewer than none in flight
+def test_loop_pauses_at_the_limit_and_commits_only_delivered_results(cluster: Cluster, limit: int) -> None:
     settings = Settings(
         **{k[len("RANKSTREAM_") :].lower(): v for k, v in cluster.env.items() if k.startswith("RANKSTREAM_")},
-        max_inflight_requests=LIMIT,
+        max_inflight_requests=limit,
         http_port=0,
     )
     tracker = OffsetTracker()
@@ -36,15 +40,16 @@ def test_loop_pauses_at_the_limit_and_commits_only_delivered_results(cluster: Cl
     )
     gate = threading.Event()
 
-    def handle(batch: Batch[tuple[Source, SearchQuery]]) -> None:
+    def handle(batch: Batch[PendingQuery]) -> None:
         gate.wait()
-        for source, query in batch.items:
-            publisher.result(
-                source, RankedResults(request_id=query.request_id, results=[], unscored=[], model="m", compressor="c@1")
+        for pending in batch.items:
+            result = RankedResults(
+                request_id=pending.query.request_id, results=[], unscored=[], model="m", compressor="c@1"
             )
+            publisher.result(pending.source, result)
 
     stage = Stage("queries", Batcher(lambda _: 1, 2, 0.01), handle, lambda item, exc: None)
-    route = Route(Validator(parse_search_query), lambda src, q: (src, q), stage)
+    route = Route(Validator(parse_search_query), lambda src, q: PendingQuery(src, q, time.monotonic()), stage)
     loop = ConsumeLoop(settings, {settings.topic_queries: route}, publisher, tracker, telemetry)
     for i in range(QUERIES):
         cluster.produce("queries", f"q{i}", {"request_id": f"q{i}", "query": "x", "candidate_job_ids": ["a"]})
@@ -53,7 +58,7 @@ def test_loop_pauses_at_the_limit_and_commits_only_delivered_results(cluster: Cl
     runner.start()
     try:
         wait_for(lambda: loop.paused, "partitions paused")
-        assert tracker.in_flight() == LIMIT, "never more in flight than the limit"
+        assert tracker.in_flight() == limit, "never more in flight than the limit"
         heartbeat = loop.heartbeat
         time.sleep(0.3)
         assert loop.heartbeat > heartbeat, "the loop keeps polling while paused"

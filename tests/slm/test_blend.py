@@ -36,3 +36,12 @@ def test_weight_zero_equal_scores_and_extremes() -> None:
     assert np.isfinite(extreme).all() and 0.0 < extreme[0] < extreme[1] < 1.0
     with pytest.raises(ValueError, match="2 probabilities but 1"):
         blend([0.1, 0.2], [1.0], 1.0)
+
+
+def test_the_largest_finite_first_stage_scores_blend_to_finite_scores() -> None:
+    extreme = [1.7e308, -1.7e308, 0.0]
+    z = standardised(extreme)
+    np.testing.assert_allclose(z, standardised([1.0, -1.0, 0.0]))
+    blended = blend([0.5, 0.5, 0.5], extreme, 0.5)
+    assert np.isfinite(blended).all()
+    assert blended[0] > blended[2] > blended[1]

@@ -42,3 +42,13 @@ def test_items_arriving_before_the_deadline_join_the_batch() -> None:
 
 def test_empty_queue_returns_none() -> None:
     assert Batcher[int](cost=lambda n: 1, budget=1, deadline_s=0.0).next_batch(0.01) is None
+
+
+def test_discard_removes_only_the_selected_queued_items() -> None:
+    batcher: Batcher[int] = Batcher(lambda _: 1, budget=100, deadline_s=0.0)
+    for item in range(6):
+        batcher.put(item)
+    assert batcher.discard(lambda item: item % 2 == 1) == 3
+    assert batcher.depth() == 3
+    batch = batcher.next_batch(0.1)
+    assert batch is not None and batch.items == [0, 2, 4]

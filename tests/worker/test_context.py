@@ -9,7 +9,7 @@ from schemas import JobPosting, JobPostingDelete
 from worker.batch import Batch
 from worker.commit import OffsetTracker
 from worker.context import ContextWriter, PendingPosting, supersedes
-from worker.publish import Source
+from worker.kafka import Source
 from worker.telemetry import Metrics
 
 T1, T2 = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)
