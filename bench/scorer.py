@@ -48,12 +48,12 @@ from bench.scorer_inputs import ATTRIBUTION, ITEM_TOKENS, BenchModel, load_bench
 from bench.scorer_naive import naive_batch, naive_scores
 from bench.scorer_report import print_table, summarize, write_json, write_plot
 from bench.scorer_rss import fresh_process_rss
-from slm.base import fetch_base
-from slm.batch import ScoreRequest
 from slm.engine import ScoringEngine, compile_elementwise
+from slm.engine.packing import ScoreRequest
 from slm.load import resolve_dtype
 from slm.prompt import build_pieces
 from slm.scorer import EncodedQuery, Scorer
+from slm.weights.bases import fetch_base
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("tiny", "smollm2-135m", "qwen3-0.6b-shape")

@@ -22,10 +22,10 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, Qwen3Config, Qwen3ForCausalLM
 
-from slm.base import base_tokenizer, fetch_base
 from slm.load import load_model
 from slm.scorer import EncodedQuery
-from slm.tiny import build_tiny
+from slm.weights.bases import base_tokenizer, fetch_base
+from slm.weights.tiny import build_tiny
 
 ATTRIBUTION = (
     'Postings: "LinkedIn Job Postings (2023-2024)" by Arsh Koneru, doi:10.34740/KAGGLE/DSV/9200871, CC BY-SA 4.0.'

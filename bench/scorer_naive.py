@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel
 
-from slm.batch import ScoreRequest
+from slm.engine.packing import ScoreRequest
 
 NAIVE_BATCH = 32
 # The naive batch's full logits (batch x width x vocab x 4 bytes) must fit beside everyone else's

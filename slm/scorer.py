@@ -12,8 +12,8 @@ style each distinct context of the call is a prefix and the queries that list it
 Choices (keyword arguments of `load`): `mode` "multi-item" (default; one prefix, many items per
 row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D mask, the reference);
 `compile` fuses the elementwise layers with torch.compile (needs a C++ compiler; ~15 s first
-batch); `backend` "torch" (default) or "vllm" (needs vllm and a GPU; see `slm.vllm_backend`);
-`prefix_cache_mb` keeps the keys of prefixes already run (`slm.prefix_cache`; 0: none): with the
+batch); `backend` "torch" (default) or "vllm" (needs vllm and a GPU; see `slm.engine.vllm`);
+`prefix_cache_mb` keeps the keys of prefixes already run (`slm.engine.prefix_cache`; 0: none): with the
 job-first prompt a posting listed again by a later query is not run again.
 """
 
@@ -25,10 +25,10 @@ from typing import Literal, Protocol
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from slm.batch import ScoreRequest
 from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, Mode, ScoringEngine
+from slm.engine.packing import ScoreRequest
+from slm.engine.prefix_cache import PrefixCache
 from slm.load import Device, DType, load_model, load_tokenizer, model_name, read_manifest
-from slm.prefix_cache import PrefixCache
 from slm.prompt import MAX_QUERY_TOKENS, PromptPieces, build_pieces, manifest_pieces
 
 # Items longer than this are cut: a bounded row keeps one request from starving the batch.
@@ -111,7 +111,7 @@ class Scorer:
 
     @classmethod
     def _load_vllm(cls, path: Path, dtype: DType) -> "Scorer":
-        from slm.vllm_backend import VllmEngine  # import-guarded: vllm is optional
+        from slm.engine.vllm import VllmEngine  # import-guarded: vllm is optional
 
         tokenizer = load_tokenizer(path)
         pieces = manifest_pieces(tokenizer, read_manifest(path))

@@ -29,7 +29,7 @@ def home() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from slm.tiny import build_tiny
+    from slm.weights.tiny import build_tiny
 
     return build_tiny(tmp_path_factory.mktemp("tiny-model"), home)
 

@@ -19,7 +19,7 @@ from worker.telemetry import Metrics
 
 # Prompt tokens around each item (head + tail) and per request (the prefix), for batch costing
 # before the contexts are fetched; exact counts are not needed to bound a batch. With the job-first
-# default model this over-counts (a posting met before is a cached prefix, `slm.prefix_cache`), so a
+# default model this over-counts (a posting met before is a cached prefix, `slm.engine.prefix_cache`), so a
 # 50-candidate query goes alone; measured by `bench.serving`, calls of 1, 4, 8 or 16 queries ran
 # equally fast once the cache was warm, so the estimate costs no throughput.
 ITEM_OVERHEAD_TOKENS = 24

@@ -18,10 +18,10 @@ from compressor.abstractive import SUMMARY_MAX_NEW_TOKENS
 from compressor.factory import Compressor, compressor_id, make_compressor
 from schemas import parse_posting_event, parse_search_query
 from slm import Scorer
-from slm.base import DEFAULT_BASE, fetch_base
 from slm.generate import load_generator
 from slm.load import context_budget, model_name
 from slm.tokens import TextEncoder
+from slm.weights.bases import DEFAULT_BASE, fetch_base
 from worker.batch import Batcher
 from worker.commit import OffsetTracker
 from worker.context import ContextWriter, PendingPosting

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     dtype: Literal["auto", "bfloat16", "float32"] = "auto"
     threads: int | None = None  # torch intra-op threads; None: torch's default (all cores)
     token_budget: int = Field(4096, ge=64)  # tokens per forward pass
-    # Keys and values of prefixes already run (`slm.prefix_cache`): with the job-first default model
+    # Keys and values of prefixes already run (`slm.engine.prefix_cache`): with the job-first default model
     # a prefix is a posting, ~1.7 MB each for SmolLM2 (~9 MB for Qwen3-0.6B). 0 turns it off.
     prefix_cache_mb: int = Field(1024, ge=0)
     # Weight of a query's `candidate_scores` (z-scored) added to the model's logit (`slm.blend`);

@@ -2,7 +2,7 @@
 
 Every field is written into the checkpoint and the model manifest, so a run is reproducible from its
 record alone. A resumed run must carry the same record (the checkpoint refuses another one).
-Defaults are the default model's recipe, chosen by pilot runs on a 2-core CPU (see `slm.build`).
+Defaults are the default model's recipe, chosen by pilot runs on a 2-core CPU (see `slm.train.build`).
 """
 
 from dataclasses import asdict, dataclass

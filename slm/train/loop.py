@@ -14,9 +14,9 @@ order is the sampler's (seed, epoch), and nothing else is random. With `run_dir`
 written every `checkpoint_every` steps and at the end, and a run restarts from the latest one (same
 config), reproducing the uninterrupted run. A rich progress bar shows loss, tokens/s and the ETA.
 
-Attention: training uses the serving path's block attention (`slm.attention`, differentiable): on a
+Attention: training uses the serving path's block attention (`slm.engine.attention`, differentiable): on a
 2-core CPU it trains ~1.6x the tokens/s of the dense 4D mask (1,270 vs 790 on SmolLM2, top 8 layers).
-Ignores: evaluation and saving the model (`slm.build`), where the lists come from (`slm.data`).
+Ignores: evaluation and saving the model (`slm.train.build`), where the lists come from (`slm.data`).
 """
 
 import itertools

@@ -9,7 +9,7 @@ from compressor import Encode
 
 @pytest.fixture(scope="session")
 def encode(home: Path) -> Encode:
-    from slm.base import base_tokenizer
     from slm.tokens import TextEncoder
+    from slm.weights.bases import base_tokenizer
 
     return TextEncoder(base_tokenizer(home)).encode

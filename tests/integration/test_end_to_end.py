@@ -16,7 +16,7 @@ from schemas import DeadLetter, RankedResults
 from schemas.limits import MAX_MESSAGE_BYTES
 from tests.integration.conftest import Cluster
 
-DEMO = Path(__file__).resolve().parents[2] / "worker" / "demo_data"
+DEMO = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
 POSTINGS = [json.loads(line) for line in (DEMO / "postings.jsonl").read_text().splitlines()]
 IDS = [p["job_id"] for p in POSTINGS]
 

@@ -13,7 +13,7 @@ from confluent_kafka import Message
 from tests.integration.conftest import Cluster
 from tests.integration.test_end_to_end import wait_for
 
-DEMO = Path(__file__).resolve().parents[2] / "worker" / "demo_data"
+DEMO = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
 QUERIES = 60
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import torch
 from transformers import Gemma3ForCausalLM, Gemma3TextConfig, PreTrainedModel, Qwen3Config, Qwen3ForCausalLM
 
-from slm.batch import ScoreRequest
 from slm.engine import ScoringEngine
-from slm.tiny import tiny_config
+from slm.engine.packing import ScoreRequest
+from slm.weights.tiny import tiny_config
 
 YES, NO = 10, 11
 QWEN3_SHAPE = (

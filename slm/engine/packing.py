@@ -1,9 +1,9 @@
 """Token-budget packing: scoring requests (token ids) → batches the engine runs as they are.
 
-Contract: `pack(requests, token_budget, items_per_row)` returns `Batch`es that together hold every
+Contract: `pack(requests, token_budget, items_per_row)` returns `PackedBatch`es that together hold every
 item of every request exactly once. A *row* is one request's prefix followed by some of its items;
 a batch lays its rows end to end in one flat token stream (no padding), and the attention keeps
-rows and items apart (`slm.attention`). Within a row, position ids restart after the prefix for
+rows and items apart (`slm.engine.attention`). Within a row, position ids restart after the prefix for
 each item, so every item sits where it would sit scored alone after the prefix.
 
 - Rows are sorted by tokens per item, so a batch holds items of similar length.
@@ -13,7 +13,7 @@ each item, so every item sits where it would sit scored alone after the prefix.
 - A row with a single item is one plain causal sequence (its prefix and item form one block).
 - An item longer than the budget is scored alone in a batch of its own; it is never truncated here
   (the scorer bounds item length before packing).
-- A prefix in `cached` (its keys and values kept from an earlier batch: `slm.prefix_cache`) takes no
+- A prefix in `cached` (its keys and values kept from an earlier batch: `slm.engine.prefix_cache`) takes no
   tokens in the stream: the batch lists it in `past`, and its items attend to the past keys.
 
 Ignores: tokenization, devices and tensors. Everything here is numpy and per item, never per token.
@@ -37,12 +37,12 @@ class ScoreRequest:
 
 
 @dataclass(frozen=True)
-class Batch:
+class PackedBatch:
     """A flat token stream of rows, ready for the model, with the attention's block structure.
 
     A *block* is a run of query tokens and the keys they see: a prefix block sees its own tokens
     causally; an item block sees its row's prefix and itself causally. Blocks are the 4D mask in
-    compact form: `slm.attention` expands them into a dense additive mask or attends per block.
+    compact form: `slm.engine.attention` expands them into a dense additive mask or attends per block.
 
     The keys are the `past` prefixes' cached keys (`past_len` of them, in `past` order) followed by
     the stream, so a block's prefix start is a *key* position; its own tokens are stream positions.
@@ -122,11 +122,11 @@ class _Builder:
         self.positions.append(positions)
         self.size += len(ids)
 
-    def build(self) -> Batch:
+    def build(self) -> PackedBatch:
         blocks = [b for row in self.rows for b in row.blocks(self.past_len)]
         blocks = np.array(blocks, dtype=np.int64).reshape(-1, 4)
         ends = [start + length for row in self.rows for start, length in row.items]
-        return Batch(
+        return PackedBatch(
             input_ids=np.concatenate(self.ids).astype(np.int64, copy=False),
             position_ids=np.concatenate(self.positions).astype(np.int64, copy=False),
             row_starts=np.array([self._row_start(row) for row in self.rows] + [self.size], dtype=np.int64),
@@ -184,7 +184,7 @@ def pack(
     token_budget: int,
     items_per_row: int | None = None,
     cached: Container[Prefix] = frozenset(),
-) -> Iterator[Batch]:
+) -> Iterator[PackedBatch]:
     """Batches of at most `token_budget` stream tokens (one oversized item alone may exceed it)."""
     if token_budget < 1 or (items_per_row is not None and items_per_row < 1):
         raise ValueError("token_budget and items_per_row must be positive")

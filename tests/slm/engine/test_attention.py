@@ -5,12 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from slm import attention
-from slm.attention import block_attention, block_layout, dense_mask
-from slm.batch import Batch, ScoreRequest, pack
+from slm.engine import attention
+from slm.engine.attention import block_attention, block_layout, dense_mask
+from slm.engine.packing import PackedBatch, ScoreRequest, pack
 
 
-def mixed_batch() -> Batch:
+def mixed_batch() -> PackedBatch:
     """Two requests (one of a single item), items of 1 to 40 tokens: several length classes."""
     reqs = [
         ScoreRequest([1, 2, 3], [[4] * n for n in (1, 2, 5, 6, 7, 17, 40)]),
@@ -20,7 +20,7 @@ def mixed_batch() -> Batch:
     return batch
 
 
-def allowed_by_rule(batch: Batch) -> np.ndarray:
+def allowed_by_rule(batch: PackedBatch) -> np.ndarray:
     """Token by token: a query sees earlier tokens of its own block and its row's prefix."""
     owner = np.repeat(np.arange(len(batch.block_len)), batch.block_len)
     allowed = np.zeros((batch.tokens, batch.tokens), dtype=bool)

@@ -2,7 +2,7 @@
 
 Starts the local broker and Redis (if not already up), runs a worker in-process with the default
 model (or the untrained base model, saying so, when the default has not been built), publishes the
-sample postings and queries shipped in `worker/demo_data/`, prints each query's ranked results, and
+sample postings and queries shipped in `cli/demo_data/`, prints each query's ranked results, and
 stops what it started.
 """
 
@@ -16,10 +16,10 @@ from confluent_kafka import Consumer
 from rich.console import Console
 from rich.table import Table
 
+from cli import dev
 from compressor import ContextStore
 from schemas import RankedResults
-from slm.base import fetch_base
-from worker import dev
+from slm.weights.bases import fetch_base
 from worker.kafka import client_config, make_producer
 from worker.service import build_loop, build_parts
 from worker.settings import Settings

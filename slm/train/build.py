@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 
 from compressor import DEFAULT_BUDGET_TOKENS, ExtractiveCompressor
-from slm.base import TRAINING_BASE, BaseModel, fetch_base
 from slm.data import ATTRIBUTION, Onet, compressed_contexts, load_onet, split_queries, train_blocks, train_sampler
 from slm.data.contexts import Contexts
 from slm.data.lists import Lists
@@ -32,6 +31,7 @@ from slm.prompt import JOB_FIRST, LABELS, build_pieces
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
 from slm.train.config import train_layers_for
+from slm.weights.bases import TRAINING_BASE, BaseModel, fetch_base
 
 # 95 blocks of 24 queries x 8 postings (2,280 lists, about half an epoch of the 4.3k train queries,
 # 0.27M tokens, 4.9 min at ~920 tokens/s with Gemma 3 270M's top 10 layers trained; the whole build 7.4
@@ -43,7 +43,7 @@ DEFAULT_STEPS = 95
 # --eval-queries help repeats this number (the CLI imports no torch until a command runs).
 DEFAULT_EVAL_QUERIES = 100
 EVAL_SPLITS = ("test", "unseen")
-# The check's scorers keep posting prefixes (`slm.prefix_cache`): a split's 100 queries list a few
+# The check's scorers keep posting prefixes (`slm.engine.prefix_cache`): a split's 100 queries list a few
 # hundred postings, most of them more than once (the worker's default size).
 EVAL_PREFIX_CACHE_MB = 1024
 

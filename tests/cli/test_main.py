@@ -5,9 +5,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli.main import app
 from slm import Scorer
 from tests.slm.test_data_onet import ONET_DIR
-from worker.cli import app
 
 
 def test_schemas_export_writes_files(tmp_path: Path) -> None:

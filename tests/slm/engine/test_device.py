@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from slm.attention import dense_mask
-from slm.batch import ScoreRequest, pack
-from slm.cuda import MIN_BUCKET, bucket_for, make_uploader, pad_to_bucket
+from slm.engine.attention import dense_mask
+from slm.engine.device import MIN_BUCKET, bucket_for, make_uploader, pad_to_bucket
+from slm.engine.packing import ScoreRequest, pack
 from slm.load import load_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")

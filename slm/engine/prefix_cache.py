@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 
-from slm.attention import LayerKeys
-from slm.batch import Prefix
+from slm.engine.attention import LayerKeys
+from slm.engine.packing import Prefix
 
 PrefixKeys = tuple[LayerKeys, ...]  # one (keys, values) pair per layer
 

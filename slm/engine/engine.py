@@ -10,13 +10,13 @@ One way to score: `score` packs the requests (`batches`) and runs each batch (`r
 `logits`, under inference_mode); training (`slm.train`) calls `batches` and `logits` with grad.
 
 - mode "multi-item": one row = prefix + many items (masked from each other); "pairwise": one item
-  per row. Both go through the same packer (`slm.batch`) and the same model call.
-- attention "blocks" (default): `slm.attention.block_attention`; "mask": the model's own SDPA with
+  per row. Both go through the same packer (`slm.engine.packing`) and the same model call.
+- attention "blocks" (default): `slm.engine.attention.block_attention`; "mask": the model's own SDPA with
   the dense 4D additive mask, the reference path (quadratic in the batch's tokens).
 - compile: torch.compile each MLP and RMSNorm (dynamic shapes, so batches of any size reuse one
   graph); fuses the SiLU·mul and the norms' elementwise passes, which eager runs one by one.
 - cuda_graphs (CUDA only, with attention "mask"): replay captured graphs over bucketed shapes.
-- prefix_cache_bytes (attention "blocks"): keep each prefix's keys and values (`slm.prefix_cache`);
+- prefix_cache_bytes (attention "blocks"): keep each prefix's keys and values (`slm.engine.prefix_cache`);
   a prefix seen in an earlier batch is not run again, only its items are.
 - Hygiene: inference_mode, no Python work per token, `warmup()` runs one full batch and then
   freezes the GC (gc.freeze) so the long-lived model objects are never scanned again.
@@ -36,10 +36,10 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel
 
-from slm.attention import BLOCK_ATTENTION, block_layout, check_window, dense_mask, model_window
-from slm.batch import Batch, Prefix, ScoreRequest, pack
-from slm.cuda import GraphedBody, Uploader, make_uploader
-from slm.prefix_cache import PrefixCache, PrefixKeys, split_kept, stack_past
+from slm.engine.attention import BLOCK_ATTENTION, block_layout, check_window, dense_mask, model_window
+from slm.engine.device import GraphedBody, Uploader, make_uploader
+from slm.engine.packing import PackedBatch, Prefix, ScoreRequest, pack
+from slm.engine.prefix_cache import PrefixCache, PrefixKeys, split_kept, stack_past
 
 Mode = Literal["multi-item", "pairwise"]
 Attention = Literal["blocks", "mask"]
@@ -103,17 +103,19 @@ class ScoringEngine:
             scores[batch.targets] = self.run(batch, found)
         return np.split(scores, np.cumsum(sizes)[:-1]) if requests else []
 
-    def batches(self, requests: Sequence[ScoreRequest], cached: Container[Prefix] = frozenset()) -> Iterator[Batch]:
+    def batches(
+        self, requests: Sequence[ScoreRequest], cached: Container[Prefix] = frozenset()
+    ) -> Iterator[PackedBatch]:
         """The requests packed as this engine runs them (mode, token budget, prefixes `cached`)."""
         return pack(requests, self.token_budget, 1 if self.mode == "pairwise" else None, cached)
 
     @torch.inference_mode()
-    def run(self, batch: Batch, found: Mapping[Prefix, PrefixKeys] | None = None) -> np.ndarray:
+    def run(self, batch: PackedBatch, found: Mapping[Prefix, PrefixKeys] | None = None) -> np.ndarray:
         """P(yes) at each of the batch's score positions, in the batch's item order. `found` holds
         the keys of the batch's past prefixes (from this engine's cache)."""
         return torch.sigmoid(self.logits(batch, found)).cpu().numpy()
 
-    def logits(self, batch: Batch, found: Mapping[Prefix, PrefixKeys] | None = None) -> torch.Tensor:
+    def logits(self, batch: PackedBatch, found: Mapping[Prefix, PrefixKeys] | None = None) -> torch.Tensor:
         """l_yes - l_no (float32) at each score position, in the batch's item order. Differentiable
         when called with grad enabled (training: `slm.train`); `run` calls it under inference_mode."""
         ids, positions, score_at = self.upload(batch.input_ids, batch.position_ids, batch.score_at)
@@ -121,7 +123,7 @@ class ScoringEngine:
         return last @ self.direction + self.offset
 
     def _hidden(
-        self, batch: Batch, ids: torch.Tensor, positions: torch.Tensor, found: Mapping[Prefix, PrefixKeys]
+        self, batch: PackedBatch, ids: torch.Tensor, positions: torch.Tensor, found: Mapping[Prefix, PrefixKeys]
     ) -> torch.Tensor:
         """Final hidden states (T, hidden) of the batch's stream; fresh prefixes go to the cache."""
         layout = None

@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from slm.base import base_tokenizer
 from slm.load import write_manifest
 from slm.prompt import PROMPT_VERSION, build_pieces
+from slm.weights.bases import base_tokenizer
 
 TINY_NAME = "tiny-random-llama"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slm.batch import ScoreRequest
+from slm.engine.packing import ScoreRequest
 from slm.load import DType
 
 try:

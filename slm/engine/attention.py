@@ -1,6 +1,6 @@
 """Multi-item attention: each item sees its row's prefix and itself, causally; nothing else.
 
-Two ways to apply the same rule to a `Batch` (its blocks are the rule in compact form):
+Two ways to apply the same rule to a `PackedBatch` (its blocks are the rule in compact form):
 
 - `dense_mask`: the 4D additive mask (1, 1, T, T) over the whole token stream, handed to the
   model's own SDPA attention with the position ids. Any HF decoder that honours a custom 4D mask
@@ -12,7 +12,7 @@ Two ways to apply the same rule to a `Batch` (its blocks are the rule in compact
   over heads) and runs two batched matmuls. Cost grows with prefix + item length, not with the
   stream. On this CPU a bf16 bmm + softmax runs ~3x faster than SDPA's flash kernel with a mask.
   The layout travels to every layer as the `block_layout` keyword of the decoder's forward.
-  With a prefix cache (`slm.prefix_cache`) the layout also carries each layer's past keys, put
+  With a prefix cache (`slm.engine.prefix_cache`) the layout also carries each layer's past keys, put
   before the stream's, and collects the keys of the prefixes the stream computes. Block attention
   only: the dense mask covers the stream alone.
 
@@ -33,7 +33,7 @@ from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
-from slm.batch import Batch
+from slm.engine.packing import PackedBatch
 
 BLOCK_ATTENTION = "rankstream_blocks"
 # Query x key elements per head in one group's matmuls: scores this size stay in cache through the
@@ -42,14 +42,14 @@ BLOCK_ATTENTION = "rankstream_blocks"
 MAX_SCORE_PLANE = 1 << 16
 
 
-def _query_owner(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _query_owner(batch: PackedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per stream token: its block, and the [start, end) of the prefix that block also sees."""
     owner = np.repeat(np.arange(len(batch.block_len)), batch.block_len)
     prefix_start = np.repeat(batch.block_prefix_start, batch.block_len)
     return owner, prefix_start, prefix_start + np.repeat(batch.block_prefix_len, batch.block_len)
 
 
-def dense_mask(batch: Batch, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def dense_mask(batch: PackedBatch, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """The (1, 1, T, T) additive mask: 0 where a query may attend, the dtype's minimum elsewhere."""
     if batch.past:
         raise ValueError("cached prefixes need block attention (the dense mask covers the stream only)")
@@ -100,7 +100,9 @@ def _additive(allowed: np.ndarray, dtype: torch.dtype, device: torch.device) -> 
     return bias[None, :, :, None].to(device)
 
 
-def _group(batch: Batch, sel: np.ndarray, dtype: torch.dtype, device: torch.device, window: int | None) -> BlockGroup:
+def _group(
+    batch: PackedBatch, sel: np.ndarray, dtype: torch.dtype, device: torch.device, window: int | None
+) -> BlockGroup:
     start, length = batch.block_start[sel], batch.block_len[sel]
     pstart, plen = batch.block_prefix_start[sel], batch.block_prefix_len[sel]
     q_slots, k_slots = int(length.max()), int((plen + length).max())
@@ -128,7 +130,7 @@ def _group(batch: Batch, sel: np.ndarray, dtype: torch.dtype, device: torch.devi
     )
 
 
-def _chunks(batch: Batch) -> list[np.ndarray]:
+def _chunks(batch: PackedBatch) -> list[np.ndarray]:
     """Block indices by query-length class (powers of two), cut so that each chunk's score planes
     stay under MAX_SCORE_PLANE elements."""
     size_class = np.ceil(np.log2(batch.block_len)).astype(np.int64)
@@ -142,7 +144,7 @@ def _chunks(batch: Batch) -> list[np.ndarray]:
 
 
 def block_layout(
-    batch: Batch,
+    batch: PackedBatch,
     dtype: torch.dtype,
     device: torch.device,
     past: tuple[LayerKeys, ...] = (),
@@ -169,7 +171,7 @@ def model_window(model: torch.nn.Module) -> int | None:
     return min(windows, default=None)
 
 
-def check_window(batch: Batch, window: int | None) -> None:
+def check_window(batch: PackedBatch, window: int | None) -> None:
     """Refuse a batch whose longest block (prefix + item) would reach past a sliding window."""
     span = int((batch.block_prefix_len + batch.block_len).max())
     if window is not None and span > window:

