@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.machine import machine
-from slm.data.onet import ATTRIBUTION
+from slm.data.onet import ATTRIBUTION, DEFAULT_ONET_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES, QUICK_QUERIES = 100, 30
@@ -24,7 +24,7 @@ QUERIES, QUICK_QUERIES = 100, 30
 def model_parser(doc: str, out_name: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / ".rankstream" / "models" / "default")
-    parser.add_argument("--onet-dir", type=Path, default=Path("../shared/data/onet"))
+    parser.add_argument("--onet-dir", type=Path, default=DEFAULT_ONET_DIR)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_QUERIES} queries instead of {QUERIES}")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / out_name)
     return parser

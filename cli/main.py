@@ -99,6 +99,18 @@ def model_tiny(out: Annotated[Path, typer.Option(help="Directory to write the mo
     typer.echo(str(build_tiny(out, Settings().home, seed)))
 
 
+OnetDir = Annotated[
+    Path | None,
+    typer.Option(envvar="RANKSTREAM_ONET_DIR", help="O*NET 27.0 text files (default: ../shared/data/onet)."),
+]
+
+
+def _onet_dir(given: Path | None) -> Path:
+    from slm.data.onet import DEFAULT_ONET_DIR
+
+    return given or DEFAULT_ONET_DIR
+
+
 BaseName = Annotated[
     str | None, typer.Option(help="gemma-3-270m (Gemma terms, default) or smollm2-135m-instruct (Apache-2.0).")
 ]
@@ -120,6 +132,7 @@ def model_build(
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
     base_model: BaseName = None,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
+    onet_dir: OnetDir = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
     from slm.train.build import build_default
@@ -128,7 +141,9 @@ def model_build(
     s = Settings()
     out = out or s.model_path
     budget = s.context_budget_tokens
-    manifest = build_default(out, s.home, s.onet_dir, budget, steps, eval_queries, s.threads, base, named(base_model))
+    manifest = build_default(
+        out, s.home, _onet_dir(onet_dir), budget, steps, eval_queries, s.threads, base, named(base_model)
+    )
     for split, row in manifest["evaluation"].items():
         model, bm25 = row["model"]["ndcg@10"], row["bm25"]["ndcg@10"]
         mixed, queries = row["model_blended_with_bm25"]["ndcg@10"], row["queries"]
@@ -143,12 +158,13 @@ def model_prune(
     keep: Annotated[float, typer.Option(help="Fraction of each MLP's intermediate neurons kept.")] = 0.5,
     method: Annotated[Literal["osscar", "magnitude"], typer.Option(help="Neuron selection.")] = "osscar",
     calibration_queries: Annotated[int, typer.Option(help="O*NET train queries to calibrate on.")] = 16,
+    onet_dir: OnetDir = None,
 ) -> None:
     """Structured pruning of MODEL's MLPs (OSSCAR), calibrated on O*NET train queries; saves to OUT."""
     from slm.prune import prune_dir
 
     s = Settings()
-    record = prune_dir(model, out, keep, s.onet_dir, method, calibration_queries, s.threads)["pruning"]
+    record = prune_dir(model, out, keep, _onet_dir(onet_dir), method, calibration_queries, s.threads)["pruning"]
     (before, after), (p0, p1) = record["intermediate_size"], record["parameters"]
     typer.echo(f"MLP width {before} -> {after}, parameters {p0 / 1e6:.1f}M -> {p1 / 1e6:.1f}M")
     typer.echo(f"output error: mean {record['output_error']['mean']:.4f}, max {record['output_error']['max']:.4f}")
@@ -163,6 +179,7 @@ def model_eval(
     full_context: Annotated[bool, typer.Option(help="Also score whole postings, uncompressed.")] = False,
     seed: int = 0,
     out: Annotated[Path | None, typer.Option(help="JSON file (default: <home>/eval/<model>-<split>.json).")] = None,
+    onet_dir: OnetDir = None,
 ) -> None:
     """NDCG@10, MRR@10, Recall@10 over BM25's top 50: BM25, MODEL's base zero-shot, and MODEL."""
     from slm.eval import evaluate, print_results
@@ -174,7 +191,7 @@ def model_eval(
     result = evaluate(
         model,
         split,
-        s.onet_dir,
+        _onet_dir(onet_dir),
         compare=[fetch_base(s.home, base_of(read_manifest(model)))],
         max_queries=max_queries,
         contexts=("compressed", "full") if full_context else ("compressed",),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from compressor import Compressed, ContextEntry, ContextStore, content_hash
 from schemas import JobPosting, JobPostingDelete
+from schemas.postings import PostingEvent
 from worker.batch import Batch
 from worker.commit import OffsetTracker
 from worker.kafka import Source
@@ -20,9 +21,6 @@ from worker.publish import Publisher
 from worker.telemetry import Metrics
 
 CompressMany = Callable[[Sequence[JobPosting]], list[Compressed]]
-
-
-PostingEvent = JobPosting | JobPostingDelete
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
         routes[settings.topic_postings] = Route(
             Validator(parse_posting_event),
             PendingPosting,
-            Stage("postings", Batcher(lambda _: 1, settings.consume_batch, deadline_s), writer.handle, writer.fail),
+            Stage("postings", Batcher(lambda _: 1, settings.postings_batch, deadline_s), writer.handle, writer.fail),
         )
     if role in ("queries", "all") and parts.scorer is not None:
         scorer = QueryScorer(

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # A summarizer batch slower than this falls back to extractive contexts for the batch.
     summarizer_timeout_s: float = Field(120.0, gt=0)
 
+    # Postings compressed and written per batch: one Redis pipeline, one batched tokenizer call.
+    postings_batch: int = Field(64, ge=1)
+
     # --- flow control ---
     # Requests waiting for the model before partitions are paused (backpressure).
     max_inflight_requests: int = Field(256, ge=1)
@@ -91,6 +94,3 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None  # OTLP/HTTP traces; None: traces stay in-process
     log_level: str = "INFO"
     worker_id: str = Field(default_factory=_default_worker_id)
-
-    # --- data (training and evaluation) ---
-    onet_dir: Path = Path("../shared/data/onet")

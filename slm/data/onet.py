@@ -31,6 +31,8 @@ ATTRIBUTION = (
     "This includes information from the O*NET 27.0 Database by the U.S. Department of Labor, "
     "Employment and Training Administration (USDOL/ETA). Used under the CC BY 4.0 license."
 )
+# The shared data beside the project (`../shared/data/`); commands take `--onet-dir` or RANKSTREAM_ONET_DIR.
+DEFAULT_ONET_DIR = Path("../shared/data/onet")
 OFFICIAL_URL = "https://www.onetcenter.org/dl_files/database/db_27_0_text.zip"
 # Our file name -> (the table's name inside the official zip, the columns we read).
 FILES: dict[str, tuple[str, tuple[str, ...]]] = {
