@@ -1,17 +1,12 @@
 """The `rankstream` command line: thin commands over the packages; settings from RANKSTREAM_* only."""
 
-import os
-
-# Before torch loads: idle OpenMP threads sleep instead of spinning. The worker runs the model beside
-# other threads (the loop, the summarizer); spinning workers starved them 10-50x in measurements.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from worker.settings import Role, Settings
+from worker.__main__ import main as worker_main
+from worker.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rank job postings for search queries.")
 dev_app = typer.Typer(no_args_is_help=True, help="Local broker and Redis for development and tests.")
@@ -22,12 +17,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(schemas_app, name="schemas")
 
 
-@app.command()
-def worker(role: Annotated[Role, typer.Option(help="Which topics to consume.")] = "all") -> None:
-    """Run the worker until SIGTERM (drains, commits, exits 0)."""
-    from worker.service import run_worker
-
-    raise typer.Exit(run_worker(Settings(), role))
+app.command("worker")(worker_main)
 
 
 @app.command()

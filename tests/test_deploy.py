@@ -38,9 +38,12 @@ def test_workers_probe_health_and_outlast_the_drain() -> None:
         assert pod["terminationGracePeriodSeconds"] > Settings().shutdown_timeout_s
 
 
-def test_images_copy_every_package() -> None:
+def test_images_carry_the_service_only() -> None:
     for dockerfile in DEPLOY.glob("Dockerfile.*"):
         text = dockerfile.read_text()
         assert "torch==2.13.0" in text
         for package in ("schemas", "compressor", "slm", "worker"):
             assert f"COPY {package} " in text
+        assert "COPY cli" not in text, "the CLI, dev services and demo stay out of the image"
+        assert "rm -rf slm/train slm/prune slm/data slm/eval" in text
+        assert 'ENTRYPOINT ["rankstream-worker"]' in text

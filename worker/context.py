@@ -50,6 +50,16 @@ class ContextWriter:
         self.metrics = metrics
 
     def handle(self, batch: Batch[PendingPosting]) -> None:
+        """Apply a batch of posting events to the store.
+
+        1. keep one event per job: the later one, unless `supersedes` keeps the earlier;
+        2. delete the jobs whose event is a delete (the store leaves a tombstone for a timed one,
+           and ignores a delete older than what it holds);
+        3. upsert the rest (`_upsert`): unchanged content only touches `updated_at` and the TTL;
+           changed content is compressed and tokenized in one call, then written, and the store
+           ignores a write older than what it holds;
+        4. finish every message of the batch, now that its outcome is in Redis.
+        """
         latest: dict[str, PostingEvent] = {}
         for pending in batch.items:
             event, held = pending.event, latest.get(pending.event.job_id)

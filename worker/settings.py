@@ -91,6 +91,5 @@ class Settings(BaseSettings):
     # --- observability ---
     http_host: str = "0.0.0.0"
     http_port: int = 9100  # /healthz, /readyz, /metrics; 0 disables
-    otlp_endpoint: str | None = None  # OTLP/HTTP traces; None: traces stay in-process
     log_level: str = "INFO"
     worker_id: str = Field(default_factory=_default_worker_id)

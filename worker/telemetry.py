@@ -1,8 +1,7 @@
-"""OpenTelemetry metrics and traces, measured at the queue boundaries of the worker.
+"""OpenTelemetry metrics, measured at the queue boundaries of the worker.
 
 Metrics go to a Prometheus registry of this worker's own (served at /metrics by `worker.health`).
-Traces go to an OTLP/HTTP collector when `RANKSTREAM_OTLP_ENDPOINT` is set, and stay in-process
-otherwise. Nothing here is global: each Telemetry owns its providers, so tests can make many.
+Nothing here is global: each Telemetry owns its provider, so tests can make many. Ignores traces.
 """
 
 from collections.abc import Callable
@@ -12,9 +11,6 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, NoOpMeter, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import NoOpTracer, Tracer
 from prometheus_client import CollectorRegistry, generate_latest
 
 from worker.settings import Settings
@@ -74,12 +70,6 @@ class Telemetry:
         self._meters = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)], resource=resource)
         self.meter = self._meters.get_meter("rankstream")
         self.metrics = Metrics.create(self.meter)
-        self._tracers = TracerProvider(resource=resource)
-        if settings.otlp_endpoint:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-            self._tracers.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
-        self.tracer: Tracer = self._tracers.get_tracer("rankstream")
 
     def gauge(self, name: str, description: str, read: Callable[[], float]) -> None:
         """A value read at scrape time (queue depth, in-flight messages, paused partitions)."""
@@ -93,9 +83,4 @@ class Telemetry:
         return generate_latest(self.registry)
 
     def shutdown(self) -> None:
-        self._tracers.shutdown()
         self._meters.shutdown()
-
-
-def noop_tracer() -> Tracer:
-    return NoOpTracer()

@@ -1,0 +1,26 @@
+"""`rankstream-worker [--role postings|queries|all]`, or `python -m worker`: run until SIGTERM.
+
+What the production images run (they carry no CLI, demo or training code); the `rankstream worker`
+command calls the same `main`.
+"""
+
+from typing import Annotated
+
+import typer
+
+from worker.settings import Role, Settings
+
+
+def main(role: Annotated[Role, typer.Option(help="Which topics to consume.")] = "all") -> None:
+    """Run the worker until SIGTERM (drains, commits, exits 0)."""
+    from worker.service import run_worker
+
+    raise typer.Exit(run_worker(Settings(), role))
+
+
+def run() -> None:
+    typer.run(main)
+
+
+if __name__ == "__main__":
+    run()
