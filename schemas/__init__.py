@@ -6,12 +6,13 @@ Imports nothing else of the project. See the module of each event for its rules.
 from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.export import export_json_schemas, json_schemas
 from schemas.postings import JobPosting, JobPostingDelete, PostingEvent, parse_posting_event
-from schemas.queries import SearchQuery, parse_search_query
-from schemas.results import RankedResults, ScoredJob, UnscoredJob, UnscoredReason
+from schemas.queries import SearchQuery, absolute_deadline, parse_search_query
+from schemas.results import DegradedReason, RankedResults, ScoredJob, UnscoredJob, UnscoredReason
 
 __all__ = [
     "DeadLetter",
     "DeadLetterReason",
+    "DegradedReason",
     "JobPosting",
     "JobPostingDelete",
     "PostingEvent",
@@ -20,6 +21,7 @@ __all__ = [
     "SearchQuery",
     "UnscoredJob",
     "UnscoredReason",
+    "absolute_deadline",
     "export_json_schemas",
     "json_schemas",
     "parse_posting_event",

@@ -22,3 +22,5 @@ MAX_SKILL_CHARS = 100
 MAX_QUERY_CHARS = 500
 # Candidates per request: the contract's ceiling (a first-stage retriever's page).
 MAX_CANDIDATES = 1000
+# A query's relative deadline: a search answer later than an hour has no reader left.
+MAX_DEADLINE_MS = 3_600_000

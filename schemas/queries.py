@@ -4,12 +4,17 @@ A query names its candidates; the worker ranks exactly those. Candidate ids are 
 (1 to `MAX_CANDIDATES`); `top_k` cuts the ranked list, never the unscored list. Optional
 `candidate_scores` are the first stage's scores (BM25 or any retriever; higher is better), one finite
 number per candidate in the same order: the worker blends them with the model's (`slm.blend`).
+
+Deadlines (both optional; the earlier wins): `deadline_ms` counts from the message's Kafka timestamp,
+`deadline_at` is absolute. A query that cannot be scored in time is answered on time, degraded
+(`schemas.results`).
 """
 
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from schemas import limits
 from schemas.postings import JobId
@@ -25,6 +30,10 @@ class SearchQuery(BaseModel):
     candidate_job_ids: Annotated[list[JobId], Field(min_length=1, max_length=limits.MAX_CANDIDATES)]
     top_k: Annotated[int, Field(ge=1)] | None = None
     candidate_scores: list[Annotated[float, Field(allow_inf_nan=False)]] | None = None
+    deadline_ms: Annotated[int, Field(ge=1, le=limits.MAX_DEADLINE_MS)] | None = Field(
+        None, description="Answer within this many milliseconds of the message's Kafka timestamp."
+    )
+    deadline_at: AwareDatetime | None = Field(None, description="Answer by this time (RFC 3339, with a zone).")
 
     @field_validator("candidate_job_ids")
     @classmethod
@@ -42,6 +51,18 @@ class SearchQuery(BaseModel):
                 f"{len(self.candidate_job_ids)} candidate_job_ids; give one score per candidate"
             )
         return self
+
+
+def absolute_deadline(query: SearchQuery, timestamp: datetime, default_ms: int | None) -> datetime | None:
+    """When the answer is due: the earlier of `deadline_at` and `deadline_ms` after `timestamp`
+    (`default_ms` standing in for a missing `deadline_ms` when the query has no deadline at all)."""
+    relative = query.deadline_ms
+    if relative is None and query.deadline_at is None:
+        relative = default_ms
+    due = [
+        d for d in (query.deadline_at, None if relative is None else timestamp + timedelta(milliseconds=relative)) if d
+    ]
+    return min(due) if due else None
 
 
 def parse_search_query(raw: bytes | str) -> SearchQuery:

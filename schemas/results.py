@@ -3,6 +3,11 @@
 Every candidate of the request appears exactly once: in `results` (score descending, rank from 1,
 cut to top_k) or in `unscored` with a reason. Candidates cut by top_k are left out of both.
 Results are idempotent per request_id: a redelivered query yields an equal event.
+
+`degraded` is set when the ranking is not the model's. With "deadline_exceeded" the query could not be
+scored by its deadline: if it carried `candidate_scores`, every candidate is ranked by them (each
+score the sigmoid of its standardised first-stage score); otherwise every candidate is unscored with
+reason "deadline_exceeded".
 """
 
 from typing import Annotated, Literal
@@ -13,7 +18,9 @@ from schemas.postings import JobId
 from schemas.queries import RequestId
 
 # Why a candidate could not be scored. A closed set, so consumers can switch on it.
-UnscoredReason = Literal["missing_context", "scoring_failed"]
+UnscoredReason = Literal["missing_context", "scoring_failed", "deadline_exceeded"]
+# Why a result is not the model's ranking. A closed set, like UnscoredReason.
+DegradedReason = Literal["deadline_exceeded"]
 
 
 class ScoredJob(BaseModel):
@@ -39,3 +46,4 @@ class RankedResults(BaseModel):
     unscored: list[UnscoredJob]
     model: str = Field(description="Name of the scoring model (its directory name and config hash).")
     compressor: str = Field(description="name@version of the compressor that made the contexts.")
+    degraded: DegradedReason | None = Field(None, description="Set when the ranking is not the model's.")

@@ -8,9 +8,10 @@ message's outcome is delivered. Producers are idempotent with acks=all.
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from worker.settings import Settings
@@ -32,11 +33,20 @@ class Source:
     key: bytes | None
     value: bytes | None
     received_at: float  # time.monotonic() when consumed
+    timestamp: datetime  # the message's Kafka timestamp (when consumed, if it carries none)
 
     @classmethod
     def of(cls, message: Message) -> "Source":
+        kind, millis = message.timestamp()
+        when = datetime.fromtimestamp(millis / 1e3 if kind != TIMESTAMP_NOT_AVAILABLE else time.time(), UTC)
         return cls(
-            message.topic(), message.partition(), message.offset(), message.key(), message.value(), time.monotonic()
+            message.topic(),
+            message.partition(),
+            message.offset(),
+            message.key(),
+            message.value(),
+            time.monotonic(),
+            when,
         )
 
 

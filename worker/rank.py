@@ -4,12 +4,17 @@ Every candidate appears exactly once: scored ones in `results` (score descending
 candidate's position in the request, rank from 1, cut to top_k), the rest in `unscored`. When the
 query carries first-stage `candidate_scores` and `first_stage_weight` > 0, a result's score is the
 model's blended with them (`slm.blend`, over the scored candidates).
+
+`degraded` answers a query the model did not score (`schemas.results`): ranked by its first-stage
+scores when it has them (each the sigmoid of its standardised score), else every candidate unscored.
 """
 
 from collections.abc import Sequence
 
-from schemas import RankedResults, ScoredJob, SearchQuery, UnscoredJob, UnscoredReason
-from slm.blend import blend
+import numpy as np
+
+from schemas import DegradedReason, RankedResults, ScoredJob, SearchQuery, UnscoredJob, UnscoredReason
+from slm.blend import blend, standardised
 
 
 def rank(
@@ -36,3 +41,19 @@ def rank(
         model=model,
         compressor=compressor,
     )
+
+
+def degraded(query: SearchQuery, reason: DegradedReason, model: str, compressor: str) -> RankedResults:
+    if query.candidate_scores is None:
+        unscored: dict[str, UnscoredReason] = dict.fromkeys(query.candidate_job_ids, reason)
+        return RankedResults(
+            request_id=query.request_id,
+            results=[],
+            unscored=[UnscoredJob(job_id=j, reason=r) for j, r in unscored.items()],
+            model=model,
+            compressor=compressor,
+            degraded=reason,
+        )
+    scores = (1.0 / (1.0 + np.exp(-standardised(query.candidate_scores)))).tolist()
+    ranked = rank(query, dict(zip(query.candidate_job_ids, scores, strict=True)), {}, model, compressor)
+    return ranked.model_copy(update={"degraded": reason})

@@ -3,18 +3,25 @@
 Each request's candidates are fetched in one pipelined round trip; candidates without a stored
 context are reported as unscored ("missing_context"). All requests of a batch share one call of the
 scorer, which packs them under its token budget.
+
+Deadlines (`PendingQuery.deadline`, on the time.monotonic() clock): a query is answered on time,
+never silently late. `expire` answers the queries whose deadline came while they waited (the stage
+calls it from its watcher thread); `handle` answers degraded, without scoring, each query of its
+batch that the batch would finish after its deadline, estimated from the seconds per unit of cost
+measured so far. Degraded answers follow `rank.degraded`; late and degraded answers are counted.
 """
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from compressor import ContextStore
-from schemas import SearchQuery
+from schemas import SearchQuery, absolute_deadline
 from slm import EncodedQuery, Scorer
 from worker.batch import Batch
 from worker.kafka import Source
 from worker.publish import Publisher
-from worker.rank import rank
+from worker.rank import degraded, rank
 from worker.telemetry import Metrics
 
 # Prompt tokens around each item (head + tail) and per request (the prefix), for batch costing
@@ -24,6 +31,14 @@ from worker.telemetry import Metrics
 # equally fast once the cache was warm, so the estimate costs no throughput.
 ITEM_OVERHEAD_TOKENS = 24
 REQUEST_OVERHEAD_TOKENS = 64
+# Weight of the newest batch in the running estimate of seconds per unit of cost: a few batches
+# follow a change of load (a cold cache warming up) without one odd batch swinging it.
+COST_RATE_SMOOTHING = 0.2
+
+
+def monotonic_at(moment: datetime) -> float:
+    """`moment` on this process's time.monotonic() clock."""
+    return time.monotonic() + (moment.timestamp() - time.time())
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,12 @@ class PendingQuery:
     source: Source
     query: SearchQuery
     enqueued_at: float
+    deadline: float | None = None  # time.monotonic() by which the answer is due
+
+    @classmethod
+    def of(cls, source: Source, query: SearchQuery, default_deadline_ms: int | None = None) -> "PendingQuery":
+        due = absolute_deadline(query, source.timestamp, default_deadline_ms)
+        return cls(source, query, time.monotonic(), None if due is None else monotonic_at(due))
 
 
 class QueryScorer:
@@ -49,6 +70,15 @@ class QueryScorer:
         self.publisher = publisher
         self.metrics = metrics
         self.item_cost = context_budget_tokens + ITEM_OVERHEAD_TOKENS
+        self.seconds_per_cost = 0.0  # measured on the batches run; 0 until the first one
+
+    def deadline_of(self, pending: PendingQuery) -> float | None:
+        return pending.deadline
+
+    def expire(self, due: list[PendingQuery]) -> None:
+        """Answer queries whose deadline came before they could be scored."""
+        for pending in due:
+            self._degrade(pending)
 
     def cost(self, pending: PendingQuery) -> int:
         """Estimated tokens of a request, for the batcher's budget."""
@@ -56,19 +86,30 @@ class QueryScorer:
 
     def handle(self, batch: Batch[PendingQuery]) -> None:
         started = time.monotonic()
-        for pending in batch.items:
+        finish = started + self.seconds_per_cost * batch.cost
+        doomed = [p for p in batch.items if p.deadline is not None and p.deadline < finish]
+        live = [p for p in batch.items if p.deadline is None or p.deadline >= finish]
+        self.expire(doomed)
+        if live:
+            self._score(live, started)
+
+    def _score(self, items: list[PendingQuery], started: float) -> None:
+        for pending in items:
             self.metrics.queue_wait.record(started - pending.enqueued_at)
-        fetched = [self.store.get_many(p.query.candidate_job_ids) for p in batch.items]
+        fetched = [self.store.get_many(p.query.candidate_job_ids) for p in items]
         encoded = [
             EncodedQuery(p.query.query, [c.token_ids for c in contexts if c is not None])
-            for p, contexts in zip(batch.items, fetched, strict=True)
+            for p, contexts in zip(items, fetched, strict=True)
         ]
         tokens = sum(len(ids) for q in encoded for ids in q.contexts)
         scores = self.scorer.score_encoded(encoded)
-        self.metrics.forward_seconds.record(time.monotonic() - started)
-        self.metrics.batch_requests.record(len(batch.items))
+        elapsed = time.monotonic() - started
+        self.metrics.forward_seconds.record(elapsed)
+        self.metrics.batch_requests.record(len(items))
         self.metrics.batch_tokens.record(tokens)
-        for pending, contexts, request_scores in zip(batch.items, fetched, scores, strict=True):
+        rate = elapsed / max(sum(self.cost(p) for p in items), 1)
+        self.seconds_per_cost += COST_RATE_SMOOTHING * (rate - self.seconds_per_cost)
+        for pending, contexts, request_scores in zip(items, fetched, scores, strict=True):
             self._publish(pending, contexts, request_scores)
 
     def _publish(self, pending: PendingQuery, contexts: list, request_scores: list[float]) -> None:
@@ -84,6 +125,13 @@ class QueryScorer:
             self.store.compressor_id,
             self.first_stage_weight,
         )
+        if pending.deadline is not None and time.monotonic() > pending.deadline:
+            self.metrics.deadline_answers.add(1, {"outcome": "late"})
+        self.publisher.result(pending.source, results)
+
+    def _degrade(self, pending: PendingQuery) -> None:
+        self.metrics.deadline_answers.add(1, {"outcome": "degraded"})
+        results = degraded(pending.query, "deadline_exceeded", self.scorer.name, self.store.compressor_id)
         self.publisher.result(pending.source, results)
 
     def fail(self, pending: PendingQuery, exc: Exception) -> None:

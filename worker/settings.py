@@ -81,8 +81,11 @@ class Settings(BaseSettings):
     # --- flow control ---
     # Requests waiting for the model before partitions are paused (backpressure).
     max_inflight_requests: int = Field(256, ge=1)
-    # How long a request may wait for others to share its forward pass.
-    batch_deadline_ms: float = Field(5.0, ge=0)
+    # How long a request may linger for others to share its forward pass.
+    batch_linger_ms: float = Field(5.0, ge=0)
+    # A query's deadline when it carries none (ms after its Kafka timestamp); None: no deadline.
+    # A query that cannot be scored by its deadline is answered on time, degraded (README).
+    default_deadline_ms: int | None = Field(None, ge=1)
     commit_interval_s: float = Field(1.0, gt=0)
     # One bounded drain per stop: below Kubernetes' default 30 s grace period, so a pod is never
     # killed mid-drain.

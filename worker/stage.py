@@ -5,10 +5,15 @@ poll(). An infrastructure error the handler raises (Redis or the network being d
 backoff on the same batch, so no message is lost or skipped while a dependency is away. Any other
 error is isolated: the batch is retried item by item, and the item that still fails goes to `fail`
 (which dead-letters it), so one bad input never takes its batch-mates down with it.
+
+Given `expire`, a second thread (the watcher) takes queued items whose deadline has come out of
+the batcher every `EXPIRY_TICK_S` and hands them to `expire`, so they are answered on time even
+while the stage's thread is busy with a long batch.
 """
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic
 
@@ -22,6 +27,8 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, ConnectionError)
 BACKOFF_START_S, BACKOFF_MAX_S = 0.1, 5.0
 IDLE_WAIT_S = 0.1  # how often an idle stage checks for stop
+# How often the watcher looks for due items: a tenth of the 100 ms an answer may trail its deadline.
+EXPIRY_TICK_S = 0.01
 
 
 class Stage(Generic[Item]):
@@ -31,19 +38,24 @@ class Stage(Generic[Item]):
         batcher: Batcher[Item],
         handle: Callable[[Batch[Item]], None],
         fail: Callable[[Item, Exception], None],
+        expire: Callable[[list[Item]], None] | None = None,
     ) -> None:
         self.name = name
         self.batcher = batcher
         self.handle = handle
         self.fail = fail
+        self.expire = expire
         self.healthy = True  # False while a dependency error is being retried
         self._busy = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"stage-{name}", daemon=True)
+        self._threads = [threading.Thread(target=self._run, name=f"stage-{name}", daemon=True)]
+        if expire is not None:
+            self._threads.append(threading.Thread(target=self._watch, name=f"watch-{name}", daemon=True))
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, item: Item) -> None:
         with self._lock:
@@ -63,7 +75,8 @@ class Stage(Generic[Item]):
 
     def stop(self, timeout_s: float) -> None:
         self._stop.set()
-        self._thread.join(timeout_s)
+        for thread in self._threads:
+            thread.join(timeout_s)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -72,6 +85,18 @@ class Stage(Generic[Item]):
                 self._handle_isolated(batch)
                 with self._lock:
                     self._busy -= len(batch.items)
+
+    def _watch(self) -> None:
+        assert self.expire is not None
+        while not self._stop.wait(EXPIRY_TICK_S):
+            for item in self.batcher.pop_due(time.monotonic()):
+                try:
+                    self.expire([item])
+                except Exception as exc:
+                    log.exception("stage %s: answering an expired item failed", self.name)
+                    self.fail(item, exc)
+                with self._lock:
+                    self._busy -= 1
 
     def _handle_isolated(self, batch: Batch[Item]) -> None:
         try:

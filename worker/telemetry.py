@@ -27,6 +27,7 @@ class Metrics:
     results: Counter  # ranked results delivered
     contexts: Counter  # posting outcomes: written, unchanged, stale, deleted
     items_scored: Counter
+    deadline_answers: Counter  # answers that missed the model's ranking: degraded, or late
     request_latency: Histogram  # consumed -> result delivered
     queue_wait: Histogram  # enqueued for scoring -> its batch starts
     forward_seconds: Histogram  # one engine call
@@ -45,6 +46,9 @@ class Metrics:
             results=meter.create_counter("rankstream_results", description="Ranked results delivered"),
             contexts=meter.create_counter("rankstream_contexts", description="Posting events by outcome"),
             items_scored=meter.create_counter("rankstream_items_scored", description="Candidates scored"),
+            deadline_answers=meter.create_counter(
+                "rankstream_deadline_answers", description="Answers degraded before their deadline, or scored late"
+            ),
             request_latency=meter.create_histogram(
                 "rankstream_request_latency", **seconds, description="Query consumed to result delivered"
             ),

@@ -7,7 +7,7 @@ from worker.batch import Batcher
 
 
 def test_budget_closes_a_batch_and_the_overflow_opens_the_next() -> None:
-    batcher = Batcher[int](cost=lambda n: n, budget=10, deadline_s=0.05)
+    batcher = Batcher[int](cost=lambda n: n, budget=10, linger_s=0.05)
     for n in (4, 5, 3, 2):
         batcher.put(n)
     assert batcher.next_batch(1.0).items == [4, 5]
@@ -17,7 +17,7 @@ def test_budget_closes_a_batch_and_the_overflow_opens_the_next() -> None:
 
 
 def test_deadline_closes_a_partial_batch() -> None:
-    batcher = Batcher[int](cost=lambda n: n, budget=100, deadline_s=0.05)
+    batcher = Batcher[int](cost=lambda n: n, budget=100, linger_s=0.05)
     batcher.put(1)
     started = time.monotonic()
     batch = batcher.next_batch(1.0)
@@ -26,7 +26,7 @@ def test_deadline_closes_a_partial_batch() -> None:
 
 
 def test_an_item_costlier_than_the_budget_forms_its_own_batch() -> None:
-    batcher = Batcher[int](cost=lambda n: n, budget=10, deadline_s=0.01)
+    batcher = Batcher[int](cost=lambda n: n, budget=10, linger_s=0.01)
     for n in (50, 1):
         batcher.put(n)
     assert batcher.next_batch(1.0).items == [50]
@@ -34,21 +34,40 @@ def test_an_item_costlier_than_the_budget_forms_its_own_batch() -> None:
 
 
 def test_items_arriving_before_the_deadline_join_the_batch() -> None:
-    batcher = Batcher[int](cost=lambda n: 1, budget=100, deadline_s=0.5)
+    batcher = Batcher[int](cost=lambda n: 1, budget=100, linger_s=0.5)
     batcher.put(0)
     threading.Timer(0.05, batcher.put, args=(1,)).start()
     assert batcher.next_batch(1.0).items == [0, 1]
 
 
 def test_empty_queue_returns_none() -> None:
-    assert Batcher[int](cost=lambda n: 1, budget=1, deadline_s=0.0).next_batch(0.01) is None
+    assert Batcher[int](cost=lambda n: 1, budget=1, linger_s=0.0).next_batch(0.01) is None
 
 
 def test_discard_removes_only_the_selected_queued_items() -> None:
-    batcher: Batcher[int] = Batcher(lambda _: 1, budget=100, deadline_s=0.0)
+    batcher: Batcher[int] = Batcher(lambda _: 1, budget=100, linger_s=0.0)
     for item in range(6):
         batcher.put(item)
     assert batcher.discard(lambda item: item % 2 == 1) == 3
     assert batcher.depth() == 3
     batch = batcher.next_batch(0.1)
     assert batch is not None and batch.items == [0, 2, 4]
+
+
+def test_earliest_deadline_first_then_arrival_order_without_deadlines() -> None:
+    deadlines = {"late": 30.0, "soon": 10.0, "none-1": None, "mid": 20.0, "none-2": None}
+    batcher = Batcher[str](cost=lambda _: 1, budget=100, linger_s=0.0, deadline_of=deadlines.get)
+    for name in deadlines:
+        batcher.put(name)
+    batch = batcher.next_batch(0.1)
+    assert batch is not None and batch.items == ["soon", "mid", "late", "none-1", "none-2"]
+
+
+def test_pop_due_takes_only_items_whose_deadline_came() -> None:
+    deadlines = {"a": 5.0, "b": 1.0, "c": None, "d": 3.0}
+    batcher = Batcher[str](cost=lambda _: 1, budget=100, linger_s=0.0, deadline_of=deadlines.get)
+    for name in deadlines:
+        batcher.put(name)
+    assert batcher.pop_due(3.0) == ["b", "d"]
+    assert batcher.pop_due(3.0) == []
+    assert batcher.depth() == 2

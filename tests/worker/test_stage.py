@@ -53,3 +53,30 @@ def test_dependency_errors_are_retried_not_dead_lettered() -> None:
 
 def must_not_fail(item: int, exc: Exception) -> None:
     raise AssertionError(f"item {item} must not be dead-lettered for a dependency error: {exc}")
+
+
+def test_due_items_are_answered_while_the_stage_is_busy() -> None:
+    busy, expired = threading.Event(), []
+    release = threading.Event()
+    deadlines = {1: None, 2: time.monotonic() + 0.1, 3: None}
+
+    def handle(batch: Batch[int]) -> None:
+        busy.set()
+        release.wait(5)
+
+    batcher = Batcher[int](lambda _: 1, 1, 0.0, deadline_of=deadlines.get)
+    stage = Stage("t", batcher, handle, lambda i, e: must_not_fail(i, e), expire=expired.extend)
+    stage.start()
+    stage.submit(1)
+    assert busy.wait(5)
+    stage.submit(2)
+    stage.submit(3)
+    time.sleep(0.5)
+    assert expired == [2], "the due item is answered although the stage's thread is busy"
+    assert stage.pending() == 2
+    release.set()
+    deadline = time.monotonic() + 5
+    while stage.pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stage.stop(1.0)
+    assert stage.pending() == 0 and expired == [2]
