@@ -10,7 +10,7 @@ weak evidence, so its content may still read as requirements or responsibilities
 """
 
 from compressor.lexicon import SegmentClass, boilerplate_class, content_class
-from compressor.segment import Kind, Segment
+from compressor.segment import Segment, SegmentKind
 
 # Sections whose heading settles the class of everything under them.
 _DECISIVE_SECTIONS = frozenset(SegmentClass) - {SegmentClass.SUMMARY, SegmentClass.OTHER}
@@ -19,7 +19,7 @@ _BOILERPLATE_SECTIONS = frozenset({SegmentClass.COMPANY, SegmentClass.BENEFITS, 
 
 
 def classify(segment: Segment) -> SegmentClass:
-    if segment.kind is Kind.HEADING:
+    if segment.kind is SegmentKind.HEADING:
         return segment.section or SegmentClass.OTHER
     if segment.section in _BOILERPLATE_SECTIONS:
         return segment.section

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from compressor.budget import Encode, estimate_words, fit, word_encode
 from compressor.classify import classify
 from compressor.lexicon import SegmentClass
-from compressor.segment import Kind, Segment, segment
+from compressor.segment import Segment, SegmentKind, segment
 from compressor.text import clean
 from schemas import JobPosting
 
@@ -185,9 +185,9 @@ def _words(text: str) -> int:
 
 def _worth_classifying(s: Segment) -> bool:
     """Headings never; a one-word bullet or skills-section item ("Python") may be a skill."""
-    if s.kind is Kind.HEADING:
+    if s.kind is SegmentKind.HEADING:
         return False
-    return s.kind is Kind.BULLET or s.section is SegmentClass.SKILLS or _words(s.text) >= MIN_WORDS
+    return s.kind is SegmentKind.BULLET or s.section is SegmentClass.SKILLS or _words(s.text) >= MIN_WORDS
 
 
 def candidates(posting: JobPosting, budget_tokens: int) -> list[_Candidate]:

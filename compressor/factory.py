@@ -16,7 +16,7 @@ from compressor.budget import Encode
 from compressor.extractive import DEFAULT_BUDGET_TOKENS, Compressed, ExtractiveCompressor
 from schemas import JobPosting
 
-Kind = Literal["extractive", "abstractive"]
+CompressorKind = Literal["extractive", "abstractive"]
 
 
 class Compressor(Protocol):
@@ -31,7 +31,7 @@ class Compressor(Protocol):
 
 
 def make_compressor(
-    kind: Kind,
+    kind: CompressorKind,
     budget_tokens: int = DEFAULT_BUDGET_TOKENS,
     generate: Generate | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -46,7 +46,7 @@ def make_compressor(
     raise ValueError(f"unknown compressor kind {kind!r}; expected 'extractive' or 'abstractive'")
 
 
-def compressor_id(kind: Kind, model_name: str = "llm") -> str:
+def compressor_id(kind: CompressorKind, model_name: str = "llm") -> str:
     """The name@version a compressor of this kind writes under, without building it: a queries-only
     worker reads the context store in that namespace and never compresses."""
     if kind == "extractive":

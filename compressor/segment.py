@@ -28,7 +28,7 @@ _SENTENCE_END = re.compile(
 _LEADING_LABEL = re.compile(r"^([^:.!?]{2,60}):\s*(.*)$")
 
 
-class Kind(StrEnum):
+class SegmentKind(StrEnum):
     HEADING = "heading"
     BULLET = "bullet"
     SENTENCE = "sentence"
@@ -36,7 +36,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    kind: Kind
+    kind: SegmentKind
     text: str
     position: int  # order in the posting, from 0
     heading: str  # the section heading above it ("" before the first)
@@ -78,20 +78,20 @@ def _split_label(line: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if heading_class(match[1]) is not None else None
 
 
-def _line_units(line: str) -> list[tuple[Kind, str]]:
+def _line_units(line: str) -> list[tuple[SegmentKind, str]]:
     """A line's units: one heading, one bullet, or its sentences (after any leading section label)."""
     mark = _BULLET_MARK.match(line)
     if mark and mark.end() < len(line):
-        return [(Kind.BULLET, piece) for piece in _chunks(line[mark.end() :])]
+        return [(SegmentKind.BULLET, piece) for piece in _chunks(line[mark.end() :])]
     if _is_heading(line):
-        return [(Kind.HEADING, line.rstrip(": ").strip())]
-    units: list[tuple[Kind, str]] = []
+        return [(SegmentKind.HEADING, line.rstrip(": ").strip())]
+    units: list[tuple[SegmentKind, str]] = []
     for sentence in _SENTENCE_END.split(line):
         label = _split_label(sentence)
         if label:
-            units.append((Kind.HEADING, label[0].strip()))
+            units.append((SegmentKind.HEADING, label[0].strip()))
             sentence = label[1]
-        units.extend((Kind.SENTENCE, piece) for piece in _chunks(sentence.strip()))
+        units.extend((SegmentKind.SENTENCE, piece) for piece in _chunks(sentence.strip()))
     return units
 
 
@@ -102,7 +102,7 @@ def segment(text: str) -> list[Segment]:
         for kind, unit in _line_units(line):
             if len(unit) < 2:
                 continue
-            if kind is Kind.HEADING:
+            if kind is SegmentKind.HEADING:
                 heading, section = unit, heading_class(unit)
             segments.append(Segment(kind, unit, len(segments), heading, section))
     return segments

@@ -1,7 +1,7 @@
 """Cleaning and segmentation on hand-written postings: markup, glued scrapes, headings, bullets, sentences."""
 
 from compressor.lexicon import SegmentClass
-from compressor.segment import MAX_SEGMENT_CHARS, Kind, segment
+from compressor.segment import MAX_SEGMENT_CHARS, SegmentKind, segment
 from compressor.text import MAX_SCAN_CHARS, clean
 
 
@@ -54,12 +54,12 @@ def test_headings_colon_lone_known_names_and_leading_labels() -> None:
     text = "Who you are:\nBenefits & Perks\nRequirements: 5+ years of Python; strong SQL\nSales experience required"
     segs = segment(clean(text))
     assert [(s.kind, s.text) for s in segs] == [
-        (Kind.HEADING, "Who you are"),
-        (Kind.HEADING, "Benefits & Perks"),
-        (Kind.HEADING, "Requirements"),
-        (Kind.SENTENCE, "5+ years of Python"),
-        (Kind.SENTENCE, "strong SQL"),
-        (Kind.SENTENCE, "Sales experience required"),
+        (SegmentKind.HEADING, "Who you are"),
+        (SegmentKind.HEADING, "Benefits & Perks"),
+        (SegmentKind.HEADING, "Requirements"),
+        (SegmentKind.SENTENCE, "5+ years of Python"),
+        (SegmentKind.SENTENCE, "strong SQL"),
+        (SegmentKind.SENTENCE, "Sales experience required"),
     ]
     assert segs[3].section is SegmentClass.REQUIREMENTS and segs[3].heading == "Requirements"
 
