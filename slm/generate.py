@@ -25,7 +25,7 @@ from transformers import GenerationConfig, PreTrainedTokenizerBase, StoppingCrit
 
 from slm.load import Device, DType, LoadedModel, check_safetensors_only, load_model
 
-Backend = Literal["auto", "torch", "vllm"]
+GenerationBackend = Literal["auto", "torch", "vllm"]
 Prompt = str | Sequence[Mapping[str, str]]
 # A summary of a posting needs ~40-60 tokens; a bound keeps a rambling model from running on.
 DEFAULT_MAX_NEW_TOKENS = 64
@@ -140,7 +140,7 @@ def vllm_available() -> bool:
 
 def load_generator(
     path: str | Path,
-    backend: Backend = "auto",
+    backend: GenerationBackend = "auto",
     device: Device = "auto",
     dtype: DType = "auto",
     threads: int | None = None,
