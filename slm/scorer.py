@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, Mode, ScoringEngine
+from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, EngineConfig, Mode, ScoringEngine
 from slm.engine.packing import ScoreRequest
 from slm.engine.prefix_cache import PrefixCache
 from slm.load import Device, DType, load_model, load_tokenizer, model_name, read_manifest
@@ -94,17 +94,15 @@ class Scorer:
             return cls._load_vllm(Path(path), dtype)
         loaded = load_model(path, device, dtype, threads)
         pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
-        engine = ScoringEngine(
-            loaded.model,
-            pieces.yes_id,
-            pieces.no_id,
-            token_budget,
-            mode,
-            attention,
-            compile,
-            cuda_graphs,
-            prefix_cache_mb << 20,
+        config = EngineConfig(
+            token_budget=token_budget,
+            mode=mode,
+            attention=attention,
+            compile=compile,
+            cuda_graphs=cuda_graphs,
+            prefix_cache_bytes=prefix_cache_mb << 20,
         )
+        engine = ScoringEngine(loaded.model, pieces.yes_id, pieces.no_id, config)
         if warmup:
             engine.warmup()
         return cls(loaded.tokenizer, engine, loaded.name, pieces)

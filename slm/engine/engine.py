@@ -1,14 +1,16 @@
 """Prefill-only scoring: run the decoder body, read two label logits at each item's end.
 
-Contract: `ScoringEngine.score(requests)` takes token ids (a shared prefix and its items, prompt
-pieces already applied) and returns one float32 array of P(yes | prefix, item) per request, in item
-order. It never generates and never computes the full-vocabulary head: the last hidden state of
-each item is multiplied by the yes/no rows of the output embedding only, and
-softmax([l_yes, l_no])[0] = sigmoid(l_yes - l_no) is one dot product per item.
+Contract: `ScoringEngine(model, yes_id, no_id, config).score(requests)` takes token ids (a shared
+prefix and its items, prompt pieces already applied) and returns one float32 array of
+P(yes | prefix, item) per request, in item order. It never generates and never computes the
+full-vocabulary head: the last hidden state of each item is multiplied by the yes/no rows of the
+output embedding only, and softmax([l_yes, l_no])[0] = sigmoid(l_yes - l_no) is one dot product per item.
 
 One way to score: `score` packs the requests (`batches`) and runs each batch (`run`: the sigmoid of
 `logits`, under inference_mode); training (`slm.train`) calls `batches` and `logits` with grad.
 
+`EngineConfig` (frozen; it refuses combinations that cannot run):
+- token_budget: tokens per packed batch.
 - mode "multi-item": one row = prefix + many items (masked from each other); "pairwise": one item
   per row. Both go through the same packer (`slm.engine.packing`) and the same model call.
 - attention "blocks" (default): `slm.engine.attention.block_attention`; "mask": the model's own SDPA with
@@ -18,8 +20,9 @@ One way to score: `score` packs the requests (`batches`) and runs each batch (`r
 - cuda_graphs (CUDA only, with attention "mask"): replay captured graphs over bucketed shapes.
 - prefix_cache_bytes (attention "blocks"): keep each prefix's keys and values (`slm.engine.prefix_cache`);
   a prefix seen in an earlier batch is not run again, only its items are.
-- Hygiene: inference_mode, no Python work per token, `warmup()` runs one full batch and then
-  freezes the GC (gc.freeze) so the long-lived model objects are never scanned again.
+
+Hygiene: inference_mode, no Python work per token, `warmup()` runs one full batch and then freezes
+the GC (gc.freeze) so the long-lived model objects are never scanned again.
 
 The engine owns the model it is given: it switches its attention implementation to
 `BLOCK_ATTENTION` (plain SDPA for any call without a block layout) and, on CPU, sets the process to
@@ -30,10 +33,11 @@ Ignores: tokenization and prompt text (`slm.scorer`), the wire format and deadli
 
 import gc
 from collections.abc import Container, Iterator, Mapping, Sequence
-from typing import Literal
+from typing import Literal, Self
 
 import numpy as np
 import torch
+from pydantic import BaseModel, ConfigDict, model_validator
 from transformers import PreTrainedModel
 
 from slm.engine.attention import BLOCK_ATTENTION, block_layout, check_window, dense_mask, model_window
@@ -47,32 +51,38 @@ Attention = Literal["blocks", "mask"]
 # grow with the batch, so the budget only trades per-call overhead against latency and memory.
 DEFAULT_TOKEN_BUDGET = 2048
 
-__all__ = ["DEFAULT_TOKEN_BUDGET", "Attention", "Mode", "ScoreRequest", "ScoringEngine"]
+__all__ = ["DEFAULT_TOKEN_BUDGET", "Attention", "EngineConfig", "Mode", "ScoreRequest", "ScoringEngine"]
+
+
+class EngineConfig(BaseModel):
+    """How an engine packs and runs (the module docstring says what each choice does)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token_budget: int = DEFAULT_TOKEN_BUDGET
+    mode: Mode = "multi-item"
+    attention: Attention = "blocks"
+    compile: bool = False
+    cuda_graphs: bool = False
+    prefix_cache_bytes: int = 0
+
+    @model_validator(mode="after")
+    def _runnable(self) -> Self:
+        if self.cuda_graphs and self.attention != "mask":
+            raise ValueError("cuda_graphs needs attention='mask' (static shapes)")
+        if self.prefix_cache_bytes and self.attention != "blocks":
+            raise ValueError("a prefix cache needs attention='blocks'")
+        return self
 
 
 class ScoringEngine:
-    def __init__(
-        self,
-        model: PreTrainedModel,
-        yes_id: int,
-        no_id: int,
-        token_budget: int = DEFAULT_TOKEN_BUDGET,
-        mode: Mode = "multi-item",
-        attention: Attention = "blocks",
-        compile: bool = False,
-        cuda_graphs: bool = False,
-        prefix_cache_bytes: int = 0,
-    ) -> None:
-        if mode not in ("multi-item", "pairwise") or attention not in ("blocks", "mask"):
-            raise ValueError(f"unknown mode {mode!r} or attention {attention!r}")
-        if cuda_graphs and (attention != "mask" or model.device.type != "cuda"):
-            raise ValueError("cuda_graphs needs a CUDA device and attention='mask' (static shapes)")
-        if prefix_cache_bytes and attention != "blocks":
-            raise ValueError("a prefix cache needs attention='blocks'")
+    def __init__(self, model: PreTrainedModel, yes_id: int, no_id: int, config: EngineConfig) -> None:
+        if config.cuda_graphs and model.device.type != "cuda":
+            raise ValueError("cuda_graphs needs a CUDA device")
         model.set_attn_implementation(BLOCK_ATTENTION)  # SDPA unless a call brings a block layout
         self.body = model.get_decoder()
         self.window = model_window(model)
-        if compile:
+        if config.compile:
             compile_elementwise(self.body)
         head = model.get_output_embeddings()
         rows = head.weight[[yes_id, no_id]].detach().float()
@@ -80,12 +90,10 @@ class ScoringEngine:
         bias = getattr(head, "bias", None)
         self.offset = float(bias[yes_id] - bias[no_id]) if bias is not None else 0.0
         self.device = self.direction.device
-        self.token_budget = token_budget
-        self.mode: Mode = mode
-        self.attention: Attention = attention
+        self.config = config
         self.upload: Uploader = make_uploader(self.device)
-        self.graphed = GraphedBody(self.body, token_budget) if cuda_graphs else None
-        self.cache = PrefixCache(prefix_cache_bytes) if prefix_cache_bytes else None
+        self.graphed = GraphedBody(self.body, config.token_budget) if config.cuda_graphs else None
+        self.cache = PrefixCache(config.prefix_cache_bytes) if config.prefix_cache_bytes else None
         if self.device.type == "cpu":
             # Subnormal floats take a slow microcode path in the softmax and matmuls (3x measured).
             torch.set_flush_denormal(True)
@@ -107,7 +115,7 @@ class ScoringEngine:
         self, requests: Sequence[ScoreRequest], cached: Container[Prefix] = frozenset()
     ) -> Iterator[PackedBatch]:
         """The requests packed as this engine runs them (mode, token budget, prefixes `cached`)."""
-        return pack(requests, self.token_budget, 1 if self.mode == "pairwise" else None, cached)
+        return pack(requests, self.config.token_budget, 1 if self.config.mode == "pairwise" else None, cached)
 
     @torch.inference_mode()
     def run(self, batch: PackedBatch, found: Mapping[Prefix, PrefixKeys] | None = None) -> np.ndarray:
@@ -127,7 +135,7 @@ class ScoringEngine:
     ) -> torch.Tensor:
         """Final hidden states (T, hidden) of the batch's stream; fresh prefixes go to the cache."""
         layout = None
-        if self.attention == "blocks":
+        if self.config.attention == "blocks":
             keep = self.cache is not None and not torch.is_grad_enabled()
             layout = block_layout(batch, self.dtype, self.device, stack_past(batch.past, found), keep, self.window)
             # A 2D no-padding mask: transformers then skips its own mask (restarting positions
@@ -147,7 +155,7 @@ class ScoringEngine:
 
     def warmup(self) -> None:
         """Run one full-budget batch (allocator pools, kernels), then freeze the GC."""
-        item_tokens = max((self.token_budget - 1) // 4, 1)
+        item_tokens = max((self.config.token_budget - 1) // 4, 1)
         self.score([ScoreRequest(prefix=[0], items=[[0] * item_tokens] * 4)])
         if self.cache is not None:
             self.cache.clear()

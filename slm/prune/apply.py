@@ -20,7 +20,7 @@ from typing import Literal
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from slm.engine import ScoringEngine
+from slm.engine import EngineConfig, ScoringEngine
 from slm.load import context_budget, load_model, write_manifest
 from slm.prompt import manifest_pieces
 from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_grams
@@ -72,7 +72,8 @@ def prune_dir(
     loaded = load_model(src, dtype="auto", threads=threads)
     model, manifest = loaded.model, dict(loaded.manifest)
     pieces = manifest_pieces(loaded.tokenizer, manifest)
-    scorer = Scorer(loaded.tokenizer, ScoringEngine(model, pieces.yes_id, pieces.no_id), loaded.name, pieces)
+    engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, EngineConfig())
+    scorer = Scorer(loaded.tokenizer, engine, loaded.name, pieces)
     grams, tokens = onet_grams(scorer, onet_dir, context_budget(src), calibration_queries)
     before, params = model.config.intermediate_size, parameters(model)
     width = pruned_width(before, keep)

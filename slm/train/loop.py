@@ -32,7 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from slm.data.lists import Lists, RankingList
-from slm.engine import ScoringEngine
+from slm.engine import EngineConfig, ScoringEngine
 from slm.prompt import build_pieces
 from slm.scorer import EncodedQuery, Scorer
 from slm.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -42,7 +42,7 @@ from slm.train.trainable import make_trainable, mixed_precision
 
 # A step's lists (a 24 x 8 block, ~3k tokens) share one forward pass; longer steps split across passes.
 TRAIN_TOKEN_BUDGET = 8192
-TRAIN_ATTENTION = "blocks"
+TRAIN_ENGINE = EngineConfig(token_budget=TRAIN_TOKEN_BUDGET, attention="blocks")
 
 StepHook = Callable[[int, "TrainStats"], None]
 
@@ -77,7 +77,7 @@ class Trainer:
         self.model, self.config = model, config
         pieces = build_pieces(tokenizer, config.prompt)
         self.params = make_trainable(model, config.train_layers)
-        self.engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, TRAIN_TOKEN_BUDGET, attention=TRAIN_ATTENTION)
+        self.engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, TRAIN_ENGINE)
         self.scorer = Scorer(tokenizer, self.engine, "training", pieces)
         self.optimizer = torch.optim.AdamW(
             self.params.values(), lr=config.learning_rate, weight_decay=config.weight_decay

@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel
 
-from slm.engine import ScoringEngine
+from slm.engine import EngineConfig, ScoringEngine
 from slm.load import LoadedModel, load_model, read_manifest
 from slm.prompt import manifest_pieces
 from slm.prune import parameters, prune_dir, prune_model, pruned_width
@@ -30,7 +30,8 @@ def _queries(scorer: Scorer, queries: list[str]) -> list[EncodedQuery]:
 
 def _scorer(loaded: LoadedModel, model: PreTrainedModel) -> Scorer:
     pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
-    return Scorer(loaded.tokenizer, ScoringEngine(model, pieces.yes_id, pieces.no_id), loaded.name, pieces)
+    engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, EngineConfig())
+    return Scorer(loaded.tokenizer, engine, loaded.name, pieces)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import PreTrainedModel
 
-from slm.engine import ScoringEngine
+from slm.engine import EngineConfig, ScoringEngine
 from slm.engine.packing import ScoreRequest
 from slm.load import load_model
 from tests.slm.cases import FP32_TOLERANCE, NO, YES, random_requests, reference, scores, tiny_gemma3, tiny_qwen3
@@ -31,8 +31,8 @@ def test_multi_item_equals_pairwise_equals_the_model(
 ) -> None:
     model, want = model_and_reference
     requests = random_requests(0)
-    multi = ScoringEngine(model, YES, NO, budget, "multi-item", attention)  # type: ignore[arg-type]
-    pairwise = ScoringEngine(model, YES, NO, budget, "pairwise", attention)  # type: ignore[arg-type]
+    multi = ScoringEngine(model, YES, NO, EngineConfig(token_budget=budget, attention=attention))  # type: ignore[arg-type]
+    pairwise = ScoringEngine(model, YES, NO, EngineConfig(token_budget=budget, mode="pairwise", attention=attention))  # type: ignore[arg-type]
     assert np.abs(scores(multi, requests) - want).max() < FP32_TOLERANCE
     assert np.abs(scores(pairwise, requests) - want).max() < FP32_TOLERANCE
 
@@ -41,7 +41,7 @@ def test_multi_item_equals_pairwise_equals_the_model(
 def test_block_attention_applies_sliding_windows(window: int) -> None:
     requests = random_requests(0)
     model = tiny_gemma3(sliding_window=window)
-    engine = ScoringEngine(model, YES, NO, 4096, "multi-item", "blocks")
+    engine = ScoringEngine(model, YES, NO, EngineConfig(token_budget=4096, attention="blocks"))
     assert np.abs(scores(engine, requests) - reference(model, requests)).max() < FP32_TOLERANCE
 
 
@@ -49,9 +49,9 @@ def test_the_dense_mask_refuses_blocks_longer_than_a_sliding_window() -> None:
     """The dense mask has no sliding windows; inside one a window changes nothing, so it must hold."""
     requests = random_requests(0)
     model = tiny_gemma3(sliding_window=64)
-    engine = ScoringEngine(model, YES, NO, 4096, "multi-item", "mask")
+    engine = ScoringEngine(model, YES, NO, EngineConfig(token_budget=4096, attention="mask"))
     assert np.abs(scores(engine, requests) - reference(model, requests)).max() < FP32_TOLERANCE
-    narrow = ScoringEngine(tiny_gemma3(sliding_window=8), YES, NO, 4096, "multi-item", "mask")
+    narrow = ScoringEngine(tiny_gemma3(sliding_window=8), YES, NO, EngineConfig(token_budget=4096, attention="mask"))
     with pytest.raises(ValueError, match="sliding window"):
         scores(narrow, requests)
 
@@ -63,8 +63,8 @@ def test_bf16_multi_item_ranks_like_pairwise() -> None:
         model.get_output_embeddings().weight[YES] *= 40
     model = model.to(torch.bfloat16)
     requests = random_requests(1, counts=(32, 32))
-    multi = ScoringEngine(model, YES, NO, 4096, "multi-item").score(requests)
-    pairwise = ScoringEngine(model, YES, NO, 4096, "pairwise").score(requests)
+    multi = ScoringEngine(model, YES, NO, EngineConfig(token_budget=4096)).score(requests)
+    pairwise = ScoringEngine(model, YES, NO, EngineConfig(token_budget=4096, mode="pairwise")).score(requests)
     for a, b in zip(multi, pairwise, strict=True):
         ranks_a, ranks_b = a.argsort().argsort(), b.argsort().argsort()
         assert np.corrcoef(ranks_a, ranks_b)[0, 1] > 0.99  # Spearman: Pearson of the ranks
@@ -76,7 +76,7 @@ def test_block_attention_trains_like_the_mask(tiny_model_dir: Path) -> None:
     requests = random_requests(5)
     grads = []
     for attention in ("mask", "blocks"):
-        engine = ScoringEngine(model, YES, NO, 256, attention=attention)  # type: ignore[arg-type]
+        engine = ScoringEngine(model, YES, NO, EngineConfig(token_budget=256, attention=attention))  # type: ignore[arg-type]
         model.zero_grad()
         sum(engine.logits(batch).square().sum() for batch in engine.batches(requests)).backward()
         grads.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
@@ -84,7 +84,7 @@ def test_block_attention_trains_like_the_mask(tiny_model_dir: Path) -> None:
 
 
 def test_scores_are_deterministic_and_independent_of_batch_mates(tiny_llama: PreTrainedModel) -> None:
-    engine = ScoringEngine(tiny_llama, YES, NO, 256)
+    engine = ScoringEngine(tiny_llama, YES, NO, EngineConfig(token_budget=256))
     requests = random_requests(2)
     first, again = engine.score(requests), engine.score(requests)
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
@@ -93,29 +93,29 @@ def test_scores_are_deterministic_and_independent_of_batch_mates(tiny_llama: Pre
 
 
 def test_empty_input_gives_empty_output(tiny_llama: PreTrainedModel) -> None:
-    engine = ScoringEngine(tiny_llama, YES, NO)
+    engine = ScoringEngine(tiny_llama, YES, NO, EngineConfig())
     assert engine.score([]) == []
     assert [len(s) for s in engine.score([ScoreRequest([1, 2], [])])] == [0]
 
 
 def test_unknown_mode_or_graphs_without_cuda_are_refused(tiny_llama: PreTrainedModel) -> None:
     with pytest.raises(ValueError, match="mode"):
-        ScoringEngine(tiny_llama, YES, NO, mode="listwise")  # type: ignore[arg-type]
+        ScoringEngine(tiny_llama, YES, NO, EngineConfig(mode="listwise"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cuda_graphs"):
-        ScoringEngine(tiny_llama, YES, NO, attention="mask", cuda_graphs=True)
+        ScoringEngine(tiny_llama, YES, NO, EngineConfig(attention="mask", cuda_graphs=True))
 
 
 def test_compiled_engine_scores_like_eager(tiny_model_dir: Path) -> None:
     model = load_model(tiny_model_dir, dtype="float32").model  # its own copy: compile works in place
     requests = random_requests(3)
-    want = scores(ScoringEngine(model, YES, NO, 512), requests)
-    got = scores(ScoringEngine(model, YES, NO, 512, compile=True), requests)
+    want = scores(ScoringEngine(model, YES, NO, EngineConfig(token_budget=512)), requests)
+    got = scores(ScoringEngine(model, YES, NO, EngineConfig(token_budget=512, compile=True)), requests)
     assert np.abs(got - want).max() < FP32_TOLERANCE
 
 
 def test_warm_batches_do_not_grow_memory(tiny_llama: PreTrainedModel) -> None:
     """After warm-up (GC frozen), repeating batches holds no more Python objects or process memory."""
-    engine = ScoringEngine(tiny_llama, YES, NO, 256)
+    engine = ScoringEngine(tiny_llama, YES, NO, EngineConfig(token_budget=256))
     engine.warmup()
     assert gc.get_freeze_count() > 0
     requests = random_requests(4)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import PreTrainedModel
 
-from slm.engine import ScoringEngine
+from slm.engine import EngineConfig, ScoringEngine
 from slm.engine.packing import ScoreRequest, pack
 from slm.engine.prefix_cache import PrefixCache, entry_bytes
 from tests.slm.cases import FP32_TOLERANCE, NO, YES, random_requests, scores
@@ -25,7 +25,7 @@ def test_cached_prefixes_score_like_a_full_run(
 ) -> None:
     model, want = model_and_reference
     requests = random_requests(0)
-    engine = ScoringEngine(model, YES, NO, budget, mode, prefix_cache_bytes=CACHE_BYTES)  # type: ignore[arg-type]
+    engine = ScoringEngine(model, YES, NO, EngineConfig(token_budget=budget, mode=mode, prefix_cache_bytes=CACHE_BYTES))  # type: ignore[arg-type]
     cold = scores(engine, requests)
     assert engine.cache is not None and len(engine.cache) == len(requests)
     warm = scores(engine, requests)
@@ -37,7 +37,7 @@ def test_cached_prefixes_score_like_a_full_run(
 def test_a_call_mixes_cached_and_fresh_prefixes(model_and_reference: tuple[PreTrainedModel, np.ndarray]) -> None:
     model, want = model_and_reference
     requests = random_requests(0)
-    engine = ScoringEngine(model, YES, NO, 96, prefix_cache_bytes=CACHE_BYTES)
+    engine = ScoringEngine(model, YES, NO, EngineConfig(token_budget=96, prefix_cache_bytes=CACHE_BYTES))
     engine.score(requests[1:2])
     assert np.abs(scores(engine, requests) - want).max() < FP32_TOLERANCE
     assert engine.cache is not None and (engine.cache.hits, engine.cache.misses) == (1, 3)
@@ -68,4 +68,4 @@ def test_the_least_recently_used_prefix_goes_first() -> None:
 
 def test_a_cache_needs_block_attention(model_and_reference: tuple[PreTrainedModel, np.ndarray]) -> None:
     with pytest.raises(ValueError, match="blocks"):
-        ScoringEngine(model_and_reference[0], YES, NO, attention="mask", prefix_cache_bytes=CACHE_BYTES)
+        ScoringEngine(model_and_reference[0], YES, NO, EngineConfig(attention="mask", prefix_cache_bytes=CACHE_BYTES))
