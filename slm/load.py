@@ -2,9 +2,10 @@
 
 Picks the device (auto: CUDA if present, else CPU) and the dtype (auto: bf16 where the hardware has
 native bf16 matmuls — CUDA with bf16 support, or a CPU with AVX512-BF16 or AMX — fp32 otherwise).
+The directory's manifest (`slm.manifest`) comes with the model; `model_name` and `context_budget`
+read it. Ignores the compressor: a budget the manifest does not name is the caller's to default.
 """
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,11 +14,10 @@ from typing import Literal
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from compressor import DEFAULT_BUDGET_TOKENS
+from slm.manifest import Manifest, read_manifest
 
 Device = Literal["auto", "cpu", "cuda"]
 DType = Literal["auto", "bfloat16", "float32"]
-MANIFEST = "rankstream.json"  # written beside the weights by `rankstream model build|tiny|fetch-base`
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class LoadedModel:
     device: torch.device
     dtype: torch.dtype
     name: str
-    manifest: dict
+    manifest: Manifest
 
 
 @cache
@@ -54,11 +54,6 @@ def resolve_dtype(dtype: DType, device: torch.device) -> torch.dtype:
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
-
-
-def read_manifest(path: Path) -> dict:
-    file = path / MANIFEST
-    return json.loads(file.read_text()) if file.exists() else {}
 
 
 def check_safetensors_only(path: Path) -> None:
@@ -93,7 +88,8 @@ def load_model(
 
 def model_name(path: Path) -> str:
     """The manifest's name for the model, else the directory's name."""
-    return read_manifest(path).get("name", path.resolve().name)
+    name = read_manifest(path).name
+    return path.resolve().name if name is None else name
 
 
 def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
@@ -101,14 +97,10 @@ def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
     return AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
 
 
-def write_manifest(path: Path, manifest: dict) -> None:
-    (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-
-
-def context_budget(path: Path, configured: int | None = None) -> int:
+def context_budget(path: Path, configured: int | None = None) -> int | None:
     """Tokens per compressed context for the model at `path`: the configured budget, else the one the
-    model was trained with (its manifest), else the compressor's default."""
+    model was trained with (its manifest), else None (the caller falls back to the compressor's default)."""
     if configured is not None:
         return configured
-    trained = read_manifest(path).get("compressor", {}).get("budget_tokens")
-    return int(trained) if trained else DEFAULT_BUDGET_TOKENS
+    compressor = read_manifest(path).compressor
+    return compressor.budget_tokens if compressor and compressor.budget_tokens else None

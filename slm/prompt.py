@@ -5,7 +5,7 @@ concatenated, so a context's token ids can be computed once (at compression time
 every query. `prefix(first)` is what multi-item scoring shares, `item(second)` what it repeats. The
 score is read at the last token of `tail`, where the model would answer.
 
-Three styles, named in a model's manifest (`prompt`); a model without one gets `CHAT`:
+Three styles, named in a model's manifest (`prompt`, `slm.manifest`); a model without one gets `CHAT`:
 - `chat-v1`: the tokenizer's chat template (rendered around sentinels and split), so any instruct
   model gets its own format zero-shot; plain text where the tokenizer has no template. Its template
   and instruction cost ~25 tokens per item.
@@ -20,7 +20,7 @@ Changing any text of a style changes what a trained model expects: add a new sty
 """
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from transformers import PreTrainedTokenizerBase
 
@@ -90,9 +90,15 @@ def label_token_id(tokenizer: PreTrainedTokenizerBase, label: str) -> int:
     return ids[0]
 
 
+def prompt_style(name: str) -> PromptStyle:
+    """`name` as a style, or a ValueError listing the known ones."""
+    if name not in STYLES:
+        raise ValueError(f"unknown prompt style {name!r}; known: {', '.join(STYLES)}")
+    return cast(PromptStyle, name)
+
+
 def build_pieces(tokenizer: PreTrainedTokenizerBase, style: PromptStyle = CHAT) -> PromptPieces:
-    if style not in STYLES:
-        raise ValueError(f"unknown prompt style {style!r}; known: {', '.join(STYLES)}")
+    style = prompt_style(style)
     texts = {CHAT: _chat_text(tokenizer), COMPACT: _COMPACT_TEXT, JOB_FIRST: _JOB_FIRST_TEXT}
     lead, middle, tail = _split(texts[style])
     encode = tokenizer.encode
@@ -105,8 +111,3 @@ def build_pieces(tokenizer: PreTrainedTokenizerBase, style: PromptStyle = CHAT) 
         no_id=label_token_id(tokenizer, no),
         style=style,
     )
-
-
-def manifest_pieces(tokenizer: PreTrainedTokenizerBase, manifest: dict) -> PromptPieces:
-    """The pieces of the style a model's manifest names (`prompt`); the chat style when it names none."""
-    return build_pieces(tokenizer, manifest.get("prompt", CHAT))

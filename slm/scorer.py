@@ -5,13 +5,14 @@
 `score_encoded` is the serving path: contexts arrive as token ids cached by the compressor, so a
 posting is never re-tokenized per query. Queries are tokenized in one batched call. All queries of
 one call are packed together under the engine's token budget. The prompt style (and so the label
-tokens) is the one the model's manifest names (`slm.prompt`): chat for a model without one. In a
-query-first style each query is a request's prefix and its contexts the items; in the job-first
-style each distinct context of the call is a prefix and the queries that list it are its items.
+tokens) is the one the model's manifest names (`slm.manifest`, `slm.prompt`): chat for a model
+without one. In a query-first style each query is a request's prefix and its contexts the items; in
+the job-first style each distinct context of the call is a prefix and the queries that list it are
+its items.
 
-Choices (keyword arguments of `load`): `mode` "multi-item" (default; one prefix, many items per
-row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D mask, the reference);
-`compile` fuses the elementwise layers with torch.compile (needs a C++ compiler; ~15 s first
+Choices (keyword arguments of `load`, the engine's `EngineConfig`): `mode` "multi-item" (default;
+one prefix, many items per row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D
+mask, the reference); `compile` fuses the elementwise layers with torch.compile (needs a C++ compiler; ~15 s first
 batch); `backend` "torch" (default) or "vllm" (needs vllm and a GPU; see `slm.engine.vllm`);
 `prefix_cache_mb` keeps the keys of prefixes already run (`slm.engine.prefix_cache`; 0: none): with the
 job-first prompt a posting listed again by a later query is not run again.
@@ -28,12 +29,15 @@ from transformers import PreTrainedTokenizerBase
 from slm.engine import DEFAULT_TOKEN_BUDGET, Attention, EngineConfig, Mode, ScoringEngine
 from slm.engine.packing import ScoreRequest
 from slm.engine.prefix_cache import PrefixCache
-from slm.load import Device, DType, load_model, load_tokenizer, model_name, read_manifest
-from slm.prompt import MAX_QUERY_TOKENS, PromptPieces, build_pieces, manifest_pieces
+from slm.load import Device, DType, load_model, load_tokenizer, model_name
+from slm.manifest import read_manifest
+from slm.prompt import MAX_QUERY_TOKENS, PromptPieces, build_pieces
 
 # Items longer than this are cut: a bounded row keeps one request from starving the batch.
 MAX_ITEM_TOKENS = 1024
-Backend = Literal["torch", "vllm"]
+ScoringBackend = Literal["torch", "vllm"]
+# Each query's contexts' token ids (cut to MAX_ITEM_TOKENS), in the query's order.
+QueryContexts = list[list[tuple[int, ...]]]
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class Scorer:
         attention: Attention = "blocks",
         compile: bool = False,
         cuda_graphs: bool = False,
-        backend: Backend = "torch",
+        backend: ScoringBackend = "torch",
         prefix_cache_mb: int = 0,
         warmup: bool = True,
     ) -> "Scorer":
@@ -93,7 +97,7 @@ class Scorer:
         if backend == "vllm":
             return cls._load_vllm(Path(path), dtype)
         loaded = load_model(path, device, dtype, threads)
-        pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
+        pieces = loaded.manifest.pieces(loaded.tokenizer)
         config = EngineConfig(
             token_budget=token_budget,
             mode=mode,
@@ -112,7 +116,7 @@ class Scorer:
         from slm.engine.vllm import VllmEngine  # import-guarded: vllm is optional
 
         tokenizer = load_tokenizer(path)
-        pieces = manifest_pieces(tokenizer, read_manifest(path))
+        pieces = read_manifest(path).pieces(tokenizer)
         labels = tokenizer.convert_ids_to_tokens([pieces.no_id, pieces.yes_id])
         return cls(tokenizer, VllmEngine(path, labels, dtype), model_name(path), pieces)
 
@@ -147,10 +151,7 @@ class Scorer:
         return [s.tolist() for s in prompts.per_query(flat)]
 
 
-Contexts = list[list[tuple[int, ...]]]
-
-
-def _by_query(pieces: PromptPieces, query_ids: list[list[int]], contexts: Contexts) -> Prompts:
+def _by_query(pieces: PromptPieces, query_ids: list[list[int]], contexts: QueryContexts) -> Prompts:
     """One request per query: the query is the prefix, its contexts the items."""
     pairs = zip(query_ids, contexts, strict=True)
     requests = [ScoreRequest(pieces.prefix(q), [pieces.item(list(c)) for c in cs]) for q, cs in pairs]
@@ -158,7 +159,7 @@ def _by_query(pieces: PromptPieces, query_ids: list[list[int]], contexts: Contex
     return Prompts(requests, [np.arange(a, b) for a, b in zip(ends[:-1], ends[1:], strict=True)])
 
 
-def _by_context(pieces: PromptPieces, query_ids: list[list[int]], contexts: Contexts) -> Prompts:
+def _by_context(pieces: PromptPieces, query_ids: list[list[int]], contexts: QueryContexts) -> Prompts:
     """One request per distinct context: the context is the prefix, the queries listing it the items."""
     slot: dict[tuple[int, ...], int] = {}
     items: list[list[list[int]]] = []

@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from compressor import ContextStore
+from compressor import DEFAULT_BUDGET_TOKENS, ContextStore
 from compressor.abstractive import SUMMARY_MAX_NEW_TOKENS
 from compressor.factory import Compressor, compressor_id, make_compressor
 from schemas import parse_posting_event, parse_search_query
@@ -21,7 +21,7 @@ from slm import Scorer
 from slm.generate import load_generator
 from slm.load import context_budget, model_name
 from slm.tokens import TextEncoder
-from slm.weights.bases import DEFAULT_BASE, fetch_base
+from slm.weights.bases import INSTRUCT_BASE, fetch_base
 from worker.batch import Batcher
 from worker.commit import OffsetTracker
 from worker.context import ContextWriter, PendingPosting
@@ -58,11 +58,13 @@ class Parts:
 
 
 def context_tokens(settings: Settings) -> int:
-    return context_budget(settings.model_path, settings.context_budget_tokens)
+    """The configured budget, else the model's (its manifest), else the compressor's default."""
+    budget = context_budget(settings.model_path, settings.context_budget_tokens)
+    return DEFAULT_BUDGET_TOKENS if budget is None else budget
 
 
 def summarizer_name(settings: Settings) -> str:
-    return model_name(settings.summarizer_path) if settings.summarizer_path else DEFAULT_BASE.name
+    return model_name(settings.summarizer_path) if settings.summarizer_path else INSTRUCT_BASE.name
 
 
 def build_compressor(settings: Settings) -> Compressor:

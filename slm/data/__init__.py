@@ -5,7 +5,7 @@ Keep `ATTRIBUTION` (O*NET, CC BY 4.0) with any derived data or results you publi
 """
 
 from slm.data.blocks import BlockSampler, train_blocks
-from slm.data.contexts import Contexts, compressed_contexts, full_contexts
+from slm.data.contexts import ContextsByJob, compressed_contexts, full_contexts, model_budget_tokens
 from slm.data.lists import ListSampler, RankingList, train_sampler
 from slm.data.onet import ATTRIBUTION, Onet, OnetMissingError, Query, load_onet
 from slm.data.retrieval import FIRST_STAGE_K, Bm25, Hit
@@ -17,7 +17,7 @@ __all__ = [
     "SPLITS",
     "BlockSampler",
     "Bm25",
-    "Contexts",
+    "ContextsByJob",
     "Hit",
     "ListSampler",
     "Onet",
@@ -28,6 +28,7 @@ __all__ = [
     "compressed_contexts",
     "full_contexts",
     "load_onet",
+    "model_budget_tokens",
     "split_queries",
     "subsample",
     "train_blocks",

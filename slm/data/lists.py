@@ -24,9 +24,10 @@ from slm.data.onet import RELEVANT, SIBLING, Onet, Query
 from slm.data.retrieval import FIRST_STAGE_K, Bm25
 from slm.data.splits import split_queries, unit_hash, unseen_codes
 
-# 16 postings: room for the positive, its siblings and a dozen negatives, while one list of ~96-token
-# contexts (~2k tokens with the shared prefix) stays one forward pass of multi-item scoring on a CPU.
-LIST_SIZE = 16
+# A sampler's default, 16 postings (the training recipe passes its own size): room for the positive,
+# its siblings and a dozen negatives, while one list of ~96-token contexts (~2k tokens with the shared
+# prefix) stays one forward pass of multi-item scoring on a CPU.
+SAMPLER_LIST_SIZE = 16
 # A query reported for several occupations keeps at most 2 positives, so negatives dominate the list.
 MAX_POSITIVES = 2
 # Siblings are the hardest negatives, but partially relevant: a few teach the grade-1 ordering.
@@ -62,7 +63,7 @@ class ListSampler:
         queries: Sequence[Query],
         candidates: Mapping[str, Sequence[str]],
         contexts: Mapping[str, Sequence[int]],
-        size: int = LIST_SIZE,
+        size: int = SAMPLER_LIST_SIZE,
         seed: int = 0,
         exclude: frozenset[str] = frozenset(),
     ) -> None:
@@ -105,7 +106,7 @@ def candidate_ids(bm25: Bm25, queries: Sequence[Query], k: int = FIRST_STAGE_K) 
 
 
 def train_sampler(
-    onet: Onet, contexts: Mapping[str, Sequence[int]], size: int = LIST_SIZE, seed: int = 0
+    onet: Onet, contexts: Mapping[str, Sequence[int]], size: int = SAMPLER_LIST_SIZE, seed: int = 0
 ) -> ListSampler:
     """Lists over the train split: BM25 hard negatives, the unseen split's occupations left out."""
     train = split_queries(onet)["train"]

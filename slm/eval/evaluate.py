@@ -1,6 +1,7 @@
 """Evaluation: rerank the first stage's candidates for a split's queries with models, and measure.
 
-Contract: `evaluate(model_dir, split, onet_dir, ...) -> dict` (and, given `out`, the same as JSON).
+Contract: `evaluate(model_dir, split, onet_dir, ...) -> EvalResult` (`slm.eval.results`; given `out`,
+the same as JSON).
 For a deterministic subsample of the split's queries (`max_queries`, seeded; None: the default
 size, 0: the whole split), BM25 retrieves the top 50 postings; every system ranks exactly those:
 - `bm25`: the first stage's own order;
@@ -22,22 +23,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from rich.progress import track
 
 from compressor import ExtractiveCompressor
 from slm.blend import FIRST_STAGE_WEIGHT, blend
-from slm.data.contexts import Contexts, compressed_contexts, full_contexts
+from slm.data.contexts import ContextsByJob, compressed_contexts, full_contexts, model_budget_tokens
 from slm.data.onet import ATTRIBUTION, Onet, Query, load_onet
 from slm.data.retrieval import FIRST_STAGE_K, Bm25
 from slm.data.splits import Split, split_queries, subsample
 from slm.eval.metrics import CUTOFF, mean_metrics, recall
-from slm.load import Device, DType, context_budget
+from slm.eval.results import ContextKind, EvalResult, EvalRow, FirstStage
+from slm.load import Device, DType
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
-ContextKind = Literal["compressed", "full"]
 # 30 queries x 50 candidates x ~96-token contexts is ~1,500 items (~180k tokens) per model: at the
 # body's ~1,300 tokens/s on 2 CPU cores, the base model and one more take a few minutes together.
 # The NDCG standard error at this size is ~0.05; pass max_queries=0 for the whole split (the CLI's
@@ -71,7 +71,7 @@ def first_stage(onet: Onet, bm25: Bm25, queries: Sequence[Query]) -> EvalSet:
     )
 
 
-def model_scores(scorer: Scorer, evals: EvalSet, contexts: Contexts, label: str) -> list[list[float]]:
+def model_scores(scorer: Scorer, evals: EvalSet, contexts: ContextsByJob, label: str) -> list[list[float]]:
     """Each query's candidates' scores, in candidate order ([] for a query without candidates)."""
     todo = [(q, c) for q, c in zip(evals.queries, evals.candidates, strict=True) if c]
     scores: dict[str, list[float]] = {}
@@ -95,7 +95,7 @@ def blended(evals: EvalSet, scores: Sequence[Sequence[float]], weight: float) ->
     return [blend(s, f, weight).tolist() for s, f in zip(scores, evals.first_scores, strict=True)]
 
 
-def _contexts(kind: ContextKind, evals: EvalSet, onet: Onet, scorer: Scorer, budget_tokens: int) -> Contexts:
+def _contexts(kind: ContextKind, evals: EvalSet, onet: Onet, scorer: Scorer, budget_tokens: int) -> ContextsByJob:
     postings = [onet.by_id[j] for j in sorted({j for c in evals.candidates for j in c})]
     encode = TextEncoder(scorer.tokenizer).encode
     if kind == "full":
@@ -104,10 +104,16 @@ def _contexts(kind: ContextKind, evals: EvalSet, onet: Onet, scorer: Scorer, bud
 
 
 def _row(
-    system: str, context: str | None, rankings: Sequence[Sequence[str]], evals: EvalSet, seconds: float | None
-) -> dict:
+    system: str,
+    context: ContextKind | None,
+    rankings: Sequence[Sequence[str]],
+    evals: EvalSet,
+    seconds: float | None,
+    **about: str | int | float,
+) -> EvalRow:
     metrics = mean_metrics(rankings, evals.judgments, CUTOFF)
-    return {"system": system, "context": context, **metrics, "seconds": None if seconds is None else round(seconds, 2)}
+    timed = None if seconds is None else round(seconds, 2)
+    return EvalRow.model_validate({"system": system, "context": context, **metrics, "seconds": timed, **about})
 
 
 def _unique(paths: Sequence[Path]) -> list[Path]:
@@ -130,7 +136,7 @@ def evaluate(
     first_stage_weight: float = FIRST_STAGE_WEIGHT,
     prefix_cache_mb: int = 0,
     out: Path | None = None,
-) -> dict:
+) -> EvalResult:
     onet = load_onet(onet_dir)
     bm25 = Bm25(onet.postings)
     whole = first_stage(onet, bm25, split_queries(onet)[split])
@@ -139,35 +145,39 @@ def evaluate(
     rows = [_row("bm25", None, evals.candidates, evals, None)]
     for path in _unique([*compare, model_dir]):
         scorer = Scorer.load(path, device=device, dtype=dtype, threads=threads, prefix_cache_mb=prefix_cache_mb)
-        budget = context_budget(path, budget_tokens)
+        budget = model_budget_tokens(path, budget_tokens)
         about = {"model_dir": str(path), "context_budget_tokens": budget}
         for kind in contexts:
             ctx = _contexts(kind, evals, onet, scorer, budget)
             start = time.perf_counter()
             scores = model_scores(scorer, evals, ctx, f"{scorer.name} [{kind}]")
             seconds = time.perf_counter() - start
-            rows.append({**_row(scorer.name, kind, ranked(evals, scores), evals, seconds), **about})
+            rows.append(_row(scorer.name, kind, ranked(evals, scores), evals, seconds, **about))
             if path == model_dir and first_stage_weight > 0:
                 mixed = ranked(evals, blended(evals, scores, first_stage_weight))
                 name = f"{scorer.name} + bm25 (weight {first_stage_weight:g})"
-                rows.append({**_row(name, kind, mixed, evals, None), **about, "first_stage_weight": first_stage_weight})
-    result = {
-        "split": split,
-        "queries": len(evals.queries),
-        "queries_in_split": len(whole.queries),
-        "seed": seed,
-        "first_stage": {
-            "retriever": bm25.name,
-            "k": FIRST_STAGE_K,
-            f"recall@{FIRST_STAGE_K}": evals.first_stage_recall(),
-            f"recall@{FIRST_STAGE_K}_whole_split": whole.first_stage_recall(),
-            "bm25_whole_split": mean_metrics(whole.candidates, whole.judgments, CUTOFF),
-        },
-        "compressor": ExtractiveCompressor().id,
-        "rows": rows,
-        "attribution": ATTRIBUTION,
-    }
+                rows.append(_row(name, kind, mixed, evals, None, **about, first_stage_weight=first_stage_weight))
+    result = EvalResult(
+        split=split,
+        queries=len(evals.queries),
+        queries_in_split=len(whole.queries),
+        seed=seed,
+        first_stage=_first_stage(bm25, evals, whole),
+        compressor=ExtractiveCompressor().id,
+        rows=rows,
+        attribution=ATTRIBUTION,
+    )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        out.write_text(json.dumps(result.dump(), indent=2) + "\n")
     return result
+
+
+def _first_stage(bm25: Bm25, evals: EvalSet, whole: EvalSet) -> FirstStage:
+    return FirstStage(
+        retriever=bm25.name,
+        k=FIRST_STAGE_K,
+        recall=evals.first_stage_recall(),
+        recall_whole_split=whole.first_stage_recall(),
+        bm25_whole_split=mean_metrics(whole.candidates, whole.judgments, CUTOFF),
+    )

@@ -5,10 +5,10 @@ Contract: `prune_model(model, grams, width, method)` narrows every decoder layer
 (`slm.prune.osscar`: "osscar" re-fits the down projection, "magnitude" is the baseline), sets
 `config.intermediate_size = width` (every layer the same width, so any HF loader reads the result as
 a plain, smaller model of the same architecture) and returns each layer's relative output error.
-`prune_dir(src, out, keep, ...)` does it for a model directory: calibrates on O*NET train queries
-(`slm.prune.calibrate`), prunes, saves bf16 safetensors, the tokenizer and the source's manifest with
-a `pruning` record (its `evaluation` dropped: it no longer describes these weights). The directory
-appears whole or not at all.
+`prune_dir(src, out, keep, ...) -> Manifest` does it for a model directory: calibrates on O*NET
+train queries (`slm.prune.calibrate`), prunes, saves bf16 safetensors, the tokenizer and the
+source's manifest with a `pruning` record (its `evaluation` dropped: it no longer describes these
+weights). The directory appears whole or not at all.
 Ignores: recovering quality after pruning (train the result: `rankstream model build --base`).
 """
 
@@ -20,9 +20,10 @@ from typing import Literal
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from slm.data import model_budget_tokens
 from slm.engine import EngineConfig, ScoringEngine
-from slm.load import context_budget, load_model, write_manifest
-from slm.prompt import manifest_pieces
+from slm.load import load_model
+from slm.manifest import Calibration, Manifest, OutputError, PruningRecord, write_manifest
 from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_grams
 from slm.prune.layers import mlps, narrow
 from slm.prune.osscar import magnitude, select
@@ -67,34 +68,34 @@ def prune_dir(
     method: Method = "osscar",
     calibration_queries: int = DEFAULT_CALIBRATION_QUERIES,
     threads: int | None = None,
-) -> dict:
+) -> Manifest:
     began = time.perf_counter()
     loaded = load_model(src, dtype="auto", threads=threads)
-    model, manifest = loaded.model, dict(loaded.manifest)
-    pieces = manifest_pieces(loaded.tokenizer, manifest)
+    model = loaded.model
+    pieces = loaded.manifest.pieces(loaded.tokenizer)
     engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, EngineConfig())
     scorer = Scorer(loaded.tokenizer, engine, loaded.name, pieces)
-    grams, tokens = onet_grams(scorer, onet_dir, context_budget(src), calibration_queries)
+    grams, tokens = onet_grams(scorer, onet_dir, model_budget_tokens(src), calibration_queries)
     before, params = model.config.intermediate_size, parameters(model)
     width = pruned_width(before, keep)
     errors = prune_model(model, grams, width, method)
-    manifest.pop("evaluation", None)
-    manifest["name"] = f"{loaded.name}-{method}-{width}"
-    manifest["pruning"] = {
-        "method": method,
-        "source": loaded.name,
-        "keep": keep,
-        "intermediate_size": [before, width],
-        "parameters": [params, parameters(model)],
-        "calibration": {"split": "train", "queries": calibration_queries, "tokens": tokens},
-        "output_error": {"mean": sum(errors) / len(errors), "max": max(errors), "per_layer": errors},
-        "seconds": round(time.perf_counter() - began, 1),
-    }
+    pruning = PruningRecord(
+        method=method,
+        source=loaded.name,
+        keep=keep,
+        intermediate_size=(before, width),
+        parameters=(params, parameters(model)),
+        calibration=Calibration(split="train", queries=calibration_queries, tokens=tokens),
+        output_error=OutputError(mean=sum(errors) / len(errors), max=max(errors), per_layer=errors),
+        seconds=round(time.perf_counter() - began, 1),
+    )
+    name = f"{loaded.name}-{method}-{width}"
+    manifest = loaded.manifest.model_copy(update={"name": name, "pruning": pruning, "evaluation": None})
     _save(model, loaded.tokenizer, manifest, out)
     return manifest
 
 
-def _save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, manifest: dict, out: Path) -> None:
+def _save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, manifest: Manifest, out: Path) -> None:
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     freeze_for_serving(model, torch.bfloat16).save_pretrained(partial, safe_serialization=True)

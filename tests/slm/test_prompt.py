@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from transformers import PreTrainedTokenizerBase
 
-from slm.load import load_tokenizer, read_manifest, write_manifest
-from slm.prompt import CHAT, COMPACT, INSTRUCTION, JOB_FIRST, PromptStyle, build_pieces, manifest_pieces
+from slm.load import load_tokenizer
+from slm.manifest import Manifest, read_manifest, write_manifest
+from slm.prompt import CHAT, COMPACT, INSTRUCTION, JOB_FIRST, PromptStyle, build_pieces
 from slm.scorer import Scorer
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -49,10 +50,10 @@ def test_job_first_style_puts_the_job_in_the_shared_prefix(tokenizer: PreTrained
 
 
 def test_the_manifest_names_the_style_and_defaults_to_chat(tokenizer: PreTrainedTokenizerBase) -> None:
-    assert manifest_pieces(tokenizer, {}).style == CHAT
-    assert manifest_pieces(tokenizer, {"prompt": COMPACT}) == build_pieces(tokenizer, COMPACT)
+    assert Manifest().pieces(tokenizer).style == CHAT
+    assert Manifest(prompt=COMPACT).pieces(tokenizer) == build_pieces(tokenizer, COMPACT)
     with pytest.raises(ValueError, match="unknown prompt style"):
-        manifest_pieces(tokenizer, {"prompt": "shouting-v9"})
+        Manifest.model_validate({"prompt": "shouting-v9"}).pieces(tokenizer)
 
 
 @pytest.mark.parametrize("style", [COMPACT, JOB_FIRST])
@@ -60,7 +61,7 @@ def test_multi_item_equals_pairwise_through_the_scorer(
     tiny_model_dir: Path, tmp_path: Path, style: PromptStyle
 ) -> None:
     model_dir = shutil.copytree(tiny_model_dir, tmp_path / style)
-    write_manifest(model_dir, {**read_manifest(model_dir), "prompt": style})
+    write_manifest(model_dir, read_manifest(model_dir).model_copy(update={"prompt": style}))
     multi = Scorer.load(model_dir, dtype="float32", token_budget=256, warmup=False)
     pairwise = Scorer.load(model_dir, dtype="float32", token_budget=256, mode="pairwise", warmup=False)
     assert multi.pieces.style == style

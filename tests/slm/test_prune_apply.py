@@ -10,8 +10,8 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel
 
 from slm.engine import EngineConfig, ScoringEngine
-from slm.load import LoadedModel, load_model, read_manifest
-from slm.prompt import manifest_pieces
+from slm.load import LoadedModel, load_model
+from slm.manifest import read_manifest
 from slm.prune import parameters, prune_dir, prune_model, pruned_width
 from slm.prune.calibrate import mlp_grams
 from slm.prune.layers import mlps
@@ -29,7 +29,7 @@ def _queries(scorer: Scorer, queries: list[str]) -> list[EncodedQuery]:
 
 
 def _scorer(loaded: LoadedModel, model: PreTrainedModel) -> Scorer:
-    pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
+    pieces = loaded.manifest.pieces(loaded.tokenizer)
     engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, EngineConfig())
     return Scorer(loaded.tokenizer, engine, loaded.name, pieces)
 
@@ -74,10 +74,10 @@ def test_prune_dir_writes_a_smaller_scorable_model(tiny_model_dir: Path, tmp_pat
     out = tmp_path / "pruned"
     manifest = prune_dir(tiny_model_dir, out, 0.5, ONET_DIR, calibration_queries=2)
     assert manifest == read_manifest(out) and not out.with_name("pruned.partial").exists()
-    record = manifest["pruning"]
-    assert record["method"] == "osscar" and record["intermediate_size"] == [128, 64]
-    assert record["parameters"][1] < record["parameters"][0] and record["calibration"]["tokens"] > 0
-    assert "evaluation" not in manifest and manifest["name"].endswith("-osscar-64")
+    record = manifest.pruning
+    assert record.method == "osscar" and record.intermediate_size == (128, 64)
+    assert record.parameters[1] < record.parameters[0] and record.calibration.tokens > 0
+    assert manifest.evaluation is None and manifest.name.endswith("-osscar-64")
     pruned = Scorer.load(out, dtype="float32", warmup=False)
     assert pruned.engine.body.config.intermediate_size == 64
     assert parameters(pruned.engine.body) < parameters(load_model(tiny_model_dir, dtype="float32").model)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from slm.data.onet import ATTRIBUTION
-from slm.load import read_manifest
+from slm.manifest import read_manifest
 from slm.prompt import JOB_FIRST
 from slm.prune import prune_dir
 from slm.scorer import Scorer
@@ -22,15 +22,15 @@ def test_build_writes_a_scorable_model_with_its_manifest(tiny_model_dir: Path, h
     manifest = build_default(out, tmp_path, ONET_DIR, 32, steps=2, eval_queries=2, base=tiny_model_dir)
     assert manifest == read_manifest(out)
     assert not out.with_name("default.partial").exists() and not any((tmp_path / "runs").iterdir())
-    assert manifest["prompt"] == JOB_FIRST and manifest["compressor"]["budget_tokens"] == 32
-    training = manifest["training"]
-    assert training["steps"] == 2 and training["lists"] == 2 * 24 and training["tokens"] > 0
-    assert training["trained"] == "top 1 of 2 decoder layers and the final norm"  # SmolLM2's 16 of 30
+    assert manifest.prompt == JOB_FIRST and manifest.compressor.budget_tokens == 32
+    training = manifest.training
+    assert training.steps == 2 and training.lists == 2 * 24 and training.tokens > 0
+    assert training.trained == "top 1 of 2 decoder layers and the final norm"  # SmolLM2's 16 of 30
     for split in ("test", "unseen"):
-        row = manifest["evaluation"][split]
-        assert row["queries"] == 2 and 0.0 <= row["model"]["ndcg@10"] <= 1.0
+        row = manifest.evaluation[split]
+        assert row.queries == 2 and 0.0 <= row.model["ndcg@10"] <= 1.0
         assert json.loads((out / f"eval-{split}.json").read_text())["queries"] == 2
-    assert manifest["attribution"] == ATTRIBUTION and manifest["base_model"] == "tiny-random-llama"
+    assert manifest.attribution == ATTRIBUTION and manifest.base_model == "tiny-random-llama"
     assert any(out.glob("*.safetensors")) and (out / "tokenizer.json").exists()
     scorer = Scorer.load(out, warmup=False)
     assert scorer.pieces.style == JOB_FIRST and len(scorer.score("registered nurse", ["ICU nurse", "cook"])) == 2
@@ -41,6 +41,6 @@ def test_a_pruned_base_is_trained_and_keeps_its_pruning_record(tiny_model_dir: P
     before = prune_dir(tiny_model_dir, pruned, 0.5, ONET_DIR, calibration_queries=2)
     out = tmp_path / "sft"
     manifest = build_default(out, tmp_path, ONET_DIR, 32, steps=1, eval_queries=1, base=pruned)
-    assert manifest["base_model"] == before["name"] and manifest["name"] == before["name"] + "-sft"
-    assert manifest["pruning"] == before["pruning"] and manifest["training"]["steps"] == 1
+    assert manifest.base_model == before.name and manifest.name == before.name + "-sft"
+    assert manifest.pruning == before.pruning and manifest.training.steps == 1
     assert Scorer.load(out, warmup=False).engine.body.config.intermediate_size == 64

@@ -17,7 +17,8 @@ from slm.data.blocks import BlockSampler
 from slm.data.contexts import compressed_contexts
 from slm.data.lists import ListSampler
 from slm.data.onet import Onet, Query
-from slm.load import load_model, read_manifest, write_manifest
+from slm.load import load_model
+from slm.manifest import read_manifest, write_manifest
 from slm.prompt import COMPACT, JOB_FIRST, PromptStyle
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
@@ -113,7 +114,7 @@ def test_the_trained_logits_are_the_served_scores(
     logits, _ = trainer.list_logits(rankings)  # packed into one pass, as a step does
     assert all(x.requires_grad for x in logits)
     served_dir = shutil.copytree(tiny_model_dir, tmp_path / "served")
-    write_manifest(served_dir, {**read_manifest(served_dir), "prompt": prompt})
+    write_manifest(served_dir, read_manifest(served_dir).model_copy(update={"prompt": prompt}))
     served = Scorer.load(served_dir, dtype="float32", warmup=False)  # block attention, as served
     for x, ranking in zip(logits, rankings, strict=True):  # one list at a time: packing leaks nothing
         (scores,) = served.score_encoded([EncodedQuery(ranking.query.text, ranking.contexts)])

