@@ -7,7 +7,6 @@ in-flight work, commits, and the process exits 0.
 
 import logging
 import signal
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +120,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
         settings.topic_dlq,
         settings.worker_id,
     )
-    deadline_s = settings.batch_deadline_ms / 1e3
+    linger_s = settings.batch_linger_ms / 1e3
     routes: dict[str, Route] = {}
     compressor, encoder = parts.compressor, parts.encoder
     if role in ("postings", "all") and compressor is not None:
@@ -135,7 +134,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
         routes[settings.topic_postings] = Route(
             Validator(parse_posting_event),
             PendingPosting,
-            Stage("postings", Batcher(lambda _: 1, settings.postings_batch, deadline_s), writer.handle, writer.fail),
+            Stage("postings", Batcher(lambda _: 1, settings.postings_batch, linger_s), writer.handle, writer.fail),
         )
     if role in ("queries", "all") and parts.scorer is not None:
         scorer = QueryScorer(
@@ -148,8 +147,14 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
         )
         routes[settings.topic_queries] = Route(
             Validator(parse_search_query),
-            lambda src, q: PendingQuery(src, q, time.monotonic()),
-            Stage("queries", Batcher(scorer.cost, settings.token_budget, deadline_s), scorer.handle, scorer.fail),
+            lambda src, q: PendingQuery.of(src, q, settings.default_deadline_ms),
+            Stage(
+                "queries",
+                Batcher(scorer.cost, settings.token_budget, linger_s, scorer.deadline_of),
+                scorer.handle,
+                scorer.fail,
+                scorer.expire,
+            ),
         )
         watch_prefix_cache(parts.scorer, telemetry)
     return ConsumeLoop(settings, routes, publisher, tracker, telemetry)

@@ -16,7 +16,7 @@ T1, T2 = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)
 
 
 def pending(offset: int, event: JobPosting | JobPostingDelete) -> PendingPosting:
-    return PendingPosting(Source("postings", 0, offset, None, b"{}", 0.0), event)
+    return PendingPosting(Source("postings", 0, offset, None, b"{}", 0.0, datetime.now(UTC)), event)
 
 
 def upsert(job_id: str, title: str, at: datetime | None = None) -> JobPosting:
