@@ -1,40 +1,26 @@
-# ruff: noqa: E402  (OMP_WAIT_POLICY must be set before torch is imported)
 """`python -m bench.compression [--quick]`: is context compression short, faithful and fast?
 
-Measures, on real data read from `--data` (default ../shared/data):
+Measures, on real data read from `--data` and `--onet-dir` (default ../shared/data and its onet/):
 - token reduction on the 665 LinkedIn postings: full text tokens / context tokens (target: median ≥ 8x);
 - skill recall on SkillSpan's 263 postings: extractive and abstractive vs keeping the first N tokens
   at the same budget (target: extractive ≥ 2x that head baseline);
-- ranking kept: NDCG@10 of the base model (zero-shot) over O*NET reported titles, reading full
-  postings vs each kind of context, with the same scorer;
+- ranking kept: NDCG@10 of the base model (zero-shot) on the benchmarks' ranking sample
+  (`bench.sample`: O*NET test-split titles, BM25's top 50 postings each, graded as the evaluation
+  grades them), reading full postings vs each kind of context, with the same scorer;
 - speed: extractive postings per CPU-second (single-threaded; target ≥ 500), abstractive postings/s,
   and a 100-candidate `get_many` round trip on a redis-server started for the run.
 Prints a table; writes bench/results/compression.json and compression.png with the data's attribution.
-`--quick` (< 2 min) samples the slow parts (abstractive, ranking). Run heavy: `flock /work/cpu.lock`.
+`--quick` (a few minutes) samples the slow parts (abstractive, ranking). Run heavy: `flock /work/cpu.lock`.
 """
 
 import os
-
-# Idle OpenMP threads sleep instead of spinning: generation runs in its own thread beside ours, and
-# spinning workers on 2 shared cores made early generate calls 10-50x slower.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # "one core" means one tokenizer thread too
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-import argparse
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.compression_data import (
-    ATTRIBUTION,
-    SkillPosting,
-    linkedin_postings,
-    onet_ranking_sample,
-    skillspan_postings,
-)
-from bench.compression_report import print_table, write_json, write_plot
+from bench.compression_data import ATTRIBUTION, SkillPosting, linkedin_postings, skillspan_postings
+from bench.compression_report import print_table, targets, write_plot
 from bench.compression_runs import (
     compression_speed,
     random_ndcg,
@@ -43,20 +29,21 @@ from bench.compression_runs import (
     skill_recall,
     token_reduction,
 )
+from bench.runner import bench_parser, finish, parse
+from bench.sample import SEED, SPLIT, first, ranking_sample
 from compressor import DEFAULT_BUDGET_TOKENS, Encode, ExtractiveCompressor
 from compressor.abstractive import SUMMARY_MAX_NEW_TOKENS, AbstractiveCompressor
 from compressor.budget import fit
 from compressor.preview import full_text
 from schemas import JobPosting
+from slm.data import FIRST_STAGE_K
 from slm.generate import load_generator
 from slm.scorer import Scorer
 from slm.tokens import TextEncoder
 from slm.weights.bases import fetch_base
 
-RESULTS = Path(__file__).parent / "results"
 # The paper's budgets bracket ours: 64 meets the 8x target, 96 is the worker's default setting.
 BUDGETS = (64, 96)
-CANDIDATES_PER_QUERY = 20
 # Generation on CPU is batch-bound: 16 rows keep 2 cores busy without padding waste.
 GENERATION_BATCH = 16
 
@@ -121,33 +108,33 @@ def recall_section(
 
 
 def ranking_section(
-    data: Path, scorer: Scorer, abstractive: AbstractiveCompressor, sizes: Sizes, encode: Encode, seed: int
+    onet_dir: Path, scorer: Scorer, abstractive: AbstractiveCompressor, sizes: Sizes, encode: Encode, seed: int
 ) -> dict:
-    queries, postings = onet_ranking_sample(data, sizes.ranking_queries, CANDIDATES_PER_QUERY, seed)
-    used = sorted({c for q in queries for c in q.candidates})
+    evals, postings = ranking_sample(onet_dir, sizes.ranking_queries, seed)
     budget = abstractive.budget_tokens
-    pick = [postings[c] for c in used]
+    pick = list(postings.values())
     contexts = {
         "full": [full_text(p) for p in pick],
         "head": head_baseline(pick, budget, encode),
         "extractive": ExtractiveCompressor(budget).compress_many(pick, encode),
     }
     ndcgs = {
-        kind: ranking_ndcg(scorer, queries, dict(zip(used, texts, strict=True))) for kind, texts in contexts.items()
+        kind: ranking_ndcg(scorer, evals, dict(zip(postings, texts, strict=True))) for kind, texts in contexts.items()
     }
-    few = queries[: sizes.abstractive_ranking_queries]
-    few_used = sorted({c for q in few for c in q.candidates})
+    few = first(evals, sizes.abstractive_ranking_queries)
+    few_used = sorted({c for cs in few.candidates for c in cs})
     summaries = abstractive.compress_many([postings[c] for c in few_used], encode)
     abstractive_ndcgs = ranking_ndcg(scorer, few, dict(zip(few_used, summaries, strict=True)))
     section = {kind: _mean(values) for kind, values in ndcgs.items()}
     section.update(
         abstractive_subset=_mean(abstractive_ndcgs),
-        full_subset=_mean(ndcgs["full"][: len(few)]),
-        random=random_ndcg(queries),
-        queries=len(queries),
-        candidates_per_query=CANDIDATES_PER_QUERY,
-        subset_queries=len(few),
-        mean_full_tokens=sum(_lengths(encode, contexts["full"])) / len(used),
+        full_subset=_mean(ndcgs["full"][: len(few.queries)]),
+        random=random_ndcg(evals),
+        queries=len(evals.queries),
+        candidates_per_query=FIRST_STAGE_K,
+        subset_queries=len(few.queries),
+        mean_full_tokens=sum(_lengths(encode, contexts["full"])) / max(len(pick), 1),
+        split=SPLIT,
     )
     return section
 
@@ -166,7 +153,7 @@ def speed_section(linkedin: list[JobPosting], encode: Encode, recall: dict) -> d
     }
 
 
-def run(data: Path, sizes: Sizes, budget: int, seed: int, home: Path) -> dict:
+def run(data: Path, onet_dir: Path, sizes: Sizes, budget: int, seed: int, home: Path) -> dict:
     base = fetch_base(home)
     encode = TextEncoder.load(base).encode
     generate = load_generator(base, batch_size=GENERATION_BATCH, max_new_tokens=SUMMARY_MAX_NEW_TOKENS)
@@ -180,7 +167,7 @@ def run(data: Path, sizes: Sizes, budget: int, seed: int, home: Path) -> dict:
         "skill_recall": _timed(
             seconds, recall_section, skillspan_postings(data), abstractive, sizes.abstractive_skillspan, encode
         ),
-        "ranking": _timed(seconds, ranking_section, data, Scorer.load(base), abstractive, sizes, encode, seed),
+        "ranking": _timed(seconds, ranking_section, onet_dir, Scorer.load(base), abstractive, sizes, encode, seed),
     }
     results["speed"] = _timed(seconds, speed_section, linkedin, encode, results["skill_recall"])
     config = {
@@ -205,21 +192,15 @@ def _timed(seconds: dict[str, float], section: Callable[..., dict], *args: objec
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="sample the slow parts (< 2 minutes)")
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET_TOKENS)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    home = Path(os.environ.get("RANKSTREAM_HOME", ".rankstream"))
+    parser = bench_parser(__doc__, "compression.json", "sample the slow parts", onet=True, data=True)
+    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET_TOKENS, help="tokens per context")
+    parser.add_argument("--seed", type=int, default=SEED, help="of the ranking sample")
+    args = parse(parser, argv)
     start = time.perf_counter()
-    results = run(args.data, QUICK if args.quick else FULL, args.budget, args.seed, home)
+    results = run(args.data, args.onet_dir, QUICK if args.quick else FULL, args.budget, args.seed, args.home)
     results["config"].update(quick=args.quick, total_seconds=round(time.perf_counter() - start, 1))
-    print_table(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_json(results, args.out / "compression.json")
-    write_plot(results, args.out / "compression.png")
+    results["targets"] = targets(results)
+    finish(results, args.out, print_table, write_plot)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,14 @@
 """The data behind `bench.compression`, read from the shared data directory (never copied here).
 
-    linkedin_postings(data_dir)            -> the 665 real LinkedIn postings (CC BY-SA 4.0)
-    skillspan_postings(data_dir)           -> SkillSpan's 263 postings with their skill spans (MIT)
-    onet_ranking_sample(data_dir, n, k, seed) -> queries (O*NET reported titles) with k candidates each,
-                                              over postings built from occupations (`slm.data.onet`, CC BY 4.0)
+    linkedin_postings(data_dir)   -> the 665 real LinkedIn postings (CC BY-SA 4.0)
+    skillspan_postings(data_dir)  -> SkillSpan's 263 postings with their skill spans (MIT)
+    span_recall(spans, text)      -> the share of a posting's skill spans a text keeps
 
-Small on purpose: lists of k candidates (the relevant occupation, its siblings, hard and random
-negatives) so ranking runs in minutes on a CPU. Ignores every column the benchmark does not need.
+The ranking part reads the benchmarks' ranking sample instead (`bench.sample`: O*NET, CC BY 4.0);
+`ATTRIBUTION` names all three sources. Ignores every column the benchmark does not need.
 """
 
 import json
-import random
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from pathlib import Path
 from compressor.preview import read_postings
 from schemas import JobPosting
 from slm.data.onet import ATTRIBUTION as ONET_ATTRIBUTION
-from slm.data.onet import load_onet
 
 ATTRIBUTION = {
     "linkedin": 'Postings: "LinkedIn Job Postings (2023-2024)" by Arsh Koneru, doi:10.34740/KAGGLE/DSV/9200871, '
@@ -27,8 +24,6 @@ ATTRIBUTION = {
     "skillspan": "SkillSpan (Zhang et al., NAACL 2022), MIT license.",
     "onet": ONET_ATTRIBUTION,
 }
-# Hard negatives share the query occupation's broad group (first 5 SOC code characters, e.g. 15-12).
-HARD_PREFIX = 5
 _WORD = re.compile(r"[^\W_]+(?:[+#]+)?")
 
 
@@ -80,30 +75,3 @@ def span_recall(spans: list[tuple[str, ...]], text: str) -> float:
     """The share of spans whose every word survives in the text."""
     kept = set(words(text))
     return sum(all(w in kept for w in span) for span in spans) / max(len(spans), 1)
-
-
-@dataclass(frozen=True)
-class RankingQuery:
-    text: str
-    candidates: list[str]  # O*NET-SOC codes (the postings' job ids)
-    grades: dict[str, int]  # nonzero grades only
-
-
-def onet_ranking_sample(
-    data_dir: Path, n_queries: int, n_candidates: int, seed: int = 0
-) -> tuple[list[RankingQuery], dict[str, JobPosting]]:
-    """Reported titles, each with a list: its occupations and their siblings, hard negatives from the
-    same broad group (first 5 code characters), random ones to fill."""
-    onet = load_onet(data_dir / "onet", url=None)
-    rng = random.Random(seed)
-    codes = sorted(onet.by_id)
-    queries = []
-    for query in rng.sample(sorted(onet.queries, key=lambda q: q.query_id), n_queries):
-        grades = onet.grades(query)
-        graded = sorted(grades, key=lambda c: -grades[c])[: n_candidates // 2]
-        near = [c for c in codes if c not in grades and c[:HARD_PREFIX] == query.relevant[0][:HARD_PREFIX]]
-        picked = graded + rng.sample(near, min(len(near), n_candidates // 4))
-        picked += rng.sample([c for c in codes if c not in picked], n_candidates - len(picked))
-        rng.shuffle(picked)
-        queries.append(RankingQuery(query.text, picked, {c: grades[c] for c in picked if c in grades}))
-    return queries, dict(onet.by_id)

@@ -1,18 +1,18 @@
-"""How `bench.compression` shows its results: a rich table with the targets, JSON, and a 2x2 plot.
+"""How `bench.compression` shows its results: the targets' verdicts, a table with them, and a 2x2 plot
+(`bench.runner` prints the table and writes the JSON).
 
 Every output carries the attribution of the data it was derived from (LinkedIn postings CC BY-SA
 4.0, SkillSpan MIT, O*NET 27.0 CC BY 4.0). Ignores how the numbers were measured.
 """
 
-import json
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+
+from bench.runner import print_rows  # noqa: E402
 
 # The issue's targets.
 MIN_MEDIAN_REDUCTION = 8.0
@@ -54,8 +54,8 @@ def _rows(results: dict) -> list[tuple[str, str, str]]:
         (
             "NDCG@10 full / extractive / head",
             f"{rank['full']:.3f} / {rank['extractive']:.3f} / {rank['head']:.3f}",
-            f"{rank['queries']} O*NET titles × {rank['candidates_per_query']}, base model zero-shot; "
-            f"random order {rank['random']:.3f}",
+            f"{rank['queries']} O*NET test titles × BM25 top {rank['candidates_per_query']}, base model "
+            f"zero-shot; random order {rank['random']:.3f}",
         ),
         (
             "NDCG@10 full / abstractive (subset)",
@@ -79,19 +79,10 @@ def _rows(results: dict) -> list[tuple[str, str, str]]:
 
 
 def print_table(results: dict) -> None:
-    table = Table(title=f"Context compression (budget {results['config']['budget_tokens']} tokens)")
-    for column in ("measure", "value", "detail"):
-        table.add_column(column)
-    for row in _rows(results):
-        table.add_row(*row)
-    console = Console()
-    console.print(table)
-    for name, met in targets(results).items():
-        console.print(f"{'[green]met' if met else '[red]missed'}[/]: {name}")
-
-
-def write_json(results: dict, path: Path) -> None:
-    path.write_text(json.dumps({**results, "targets": targets(results)}, indent=2) + "\n")
+    title = f"Context compression (budget {results['config']['budget_tokens']} tokens)"
+    print_rows(title, ("measure", "value", "detail"), _rows(results), left=3)
+    for name, met in results["targets"].items():
+        print(f"{'met' if met else 'missed'}: {name}")
 
 
 def write_plot(results: dict, path: Path) -> None:
@@ -110,7 +101,8 @@ def write_plot(results: dict, path: Path) -> None:
     ax = axes[1][0]
     ax.bar(["full", "extractive", "head"], [rank["full"], rank["extractive"], rank["head"]])
     ax.axhline(rank["random"], ls="--", color="gray", label="random order")
-    ax.set(title=f"NDCG@10, {rank['queries']} O*NET titles, base model", ylabel="NDCG@10")
+    lists = f"{rank['queries']} O*NET test titles x BM25 top {rank['candidates_per_query']}"
+    ax.set(title=f"NDCG@10, {lists}, base model", ylabel="NDCG@10")
     ax.legend()
     ax = axes[1][1]
     ax.bar(

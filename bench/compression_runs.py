@@ -2,8 +2,8 @@
 
     token_reduction(full_tokens, compressed_tokens)   -> median / p90 ratio
     skill_recall(items, texts)                        -> share of SkillSpan spans kept (micro-averaged)
-    ranking_ndcg(scorer, queries, contexts)           -> NDCG@10 of each query, one context per posting
-    random_ndcg(queries)                              -> the chance level of the same lists
+    ranking_ndcg(scorer, evals, contexts)             -> NDCG@10 of each query, one context per posting
+    random_ndcg(evals)                                -> the chance level of the same lists
     compression_speed(compress, postings)             -> postings per CPU-second and per wall-second
     redis_round_trip(n_candidates, repeats)           -> ms per pipelined `get_many` on a fresh redis-server
 
@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 import numpy as np
 import redis
 
-from bench.compression_data import RankingQuery, SkillPosting, span_recall
+from bench.compression_data import SkillPosting, span_recall
 from compressor import ContextEntry, ContextStore
 from schemas import JobPosting
+from slm.eval.evaluate import EvalSet, ranked
 from slm.eval.metrics import CUTOFF, ndcg
 from slm.scorer import Scorer
 
@@ -49,24 +50,22 @@ def skill_recall(items: Sequence[SkillPosting], texts: Sequence[str]) -> float:
     return kept / max(sum(len(item.spans) for item in items), 1)
 
 
-def ranking_ndcg(scorer: Scorer, queries: Sequence[RankingQuery], contexts: dict[str, str]) -> list[float]:
-    """NDCG@10 of the scorer's ranking of each query's candidates, reading `contexts`."""
-    ndcgs = []
-    for query in queries:
-        scores = scorer.score(query.text, [contexts[c] for c in query.candidates])
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])  # stable: ties keep list order
-        ndcgs.append(ndcg([query.candidates[i] for i in order], query.grades, CUTOFF))
-    return ndcgs
+def ranking_ndcg(scorer: Scorer, evals: EvalSet, contexts: dict[str, str]) -> list[float]:
+    """NDCG@10 of the scorer's ranking of each query's candidates, reading `contexts` (ties keep
+    BM25's order; a query without candidates scores 0, as in the evaluation)."""
+    pairs = zip(evals.queries, evals.candidates, strict=True)
+    scores = [scorer.score(q.text, [contexts[c] for c in cs]) if cs else [] for q, cs in pairs]
+    return [ndcg(r, g, CUTOFF) for r, g in zip(ranked(evals, scores), evals.judgments, strict=True)]
 
 
-def random_ndcg(queries: Sequence[RankingQuery], shuffles: int = 200, seed: int = 0) -> float:
+def random_ndcg(evals: EvalSet, shuffles: int = 200, seed: int = 0) -> float:
     """The chance level: mean NDCG@10 of random orders of each list (no model)."""
     rng = random.Random(seed)
     total = 0.0
-    for query in queries:
+    for candidates, grades in zip(evals.candidates, evals.judgments, strict=True):
         for _ in range(shuffles):
-            total += ndcg(rng.sample(query.candidates, len(query.candidates)), query.grades, CUTOFF)
-    return total / max(len(queries) * shuffles, 1)
+            total += ndcg(rng.sample(candidates, len(candidates)), grades, CUTOFF)
+    return total / max(len(evals.queries) * shuffles, 1)
 
 
 def compression_speed(

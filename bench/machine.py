@@ -1,4 +1,4 @@
-"""What the machine can do and what a run costs it: matmul peak, process memory, best-of timing.
+"""What the machine can do and what a run costs it: matmul peak, process memory, the machine's facts.
 
 - `matmul_peak(dtype)`: FLOP/s of a large square torch.mm, best of a few runs: the ceiling that
   "useful FLOPs / peak" is measured against, in the same process as the rows it judges.
@@ -6,6 +6,8 @@
   process (VmHWM); writing "5" to /proc/self/clear_refs resets it to the current RSS, so each row
   gets its own mark. It counts what is resident during the row (runtime, the row's model, its
   activations), not what earlier rows freed: freed heap is returned to the OS first (malloc_trim).
+- `peak_rss_mb()`: the process's mark so far (what a fresh process reports at its end).
+- `machine()`: the CPU, threads, OpenMP wait policy, bf16 support and versions a result is read with.
 """
 
 import contextlib
@@ -13,7 +15,6 @@ import ctypes
 import os
 import platform
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -33,16 +34,6 @@ def matmul_peak(dtype: torch.dtype, size: int = PEAK_MATMUL_SIZE, repeats: int =
         torch.mm(a, b)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
-
-
-def best_seconds(run: Callable[[], object], rounds: int) -> float:
-    """Shortest wall time of `rounds` calls: the least disturbed by other work on a shared machine."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 class PeakRss:

@@ -1,39 +1,35 @@
-# ruff: noqa: E402  (OMP_WAIT_POLICY must be set before torch is imported)
 """`python -m bench.pruning [--quick] [--model DIR] [--recovered DIR ...]`: what structured pruning of
 the MLPs costs in ranking quality and buys in speed, OSSCAR against the magnitude baseline.
 
 The default model is calibrated once (`slm.prune.calibrate`: 16 O*NET train queries with their BM25
 top 50), then pruned in memory to each kept fraction by each method (`slm.prune.prune_model`), and
-every variant serves the same workload as `bench.serving` (O*NET test queries in a seeded order, BM25's
-top 50 each as compressed contexts, one query per call, the worker's default 1,024 MB prefix cache,
-cold): served items/s, per-call P99 and NDCG@10 from its own scores. Compute speed is measured apart,
-where a pass's drift matters less: the first `SPEED_QUERIES` queries with no cache (every posting
-run), best of `SPEED_REPEATS`. No recovery training happens here; `--recovered DIR` adds rows for
-pruned models trained afterwards (`rankstream model prune`, then `rankstream model build --base`).
-The unpruned model runs first and last; speedups are against the mean of the two (a busy machine's
-drift shows as their gap). Writes bench/results/pruning.json and .png.
+every variant serves the same workload as `bench.serving` (the ranking sample, `bench.sample`: O*NET
+test queries in a seeded order, BM25's top 50 each, as compressed contexts, one query per call, the
+worker's default 1,024 MB prefix cache, cold): served items/s, per-call P99 and NDCG@10 from its own
+scores. Compute speed is measured apart, where a pass's drift matters less: the first
+`SPEED_QUERIES` queries with no cache (every posting run), best of `SPEED_REPEATS`. No recovery
+training happens here; `--recovered DIR` adds rows for pruned models trained afterwards
+(`rankstream model prune`, then `rankstream model build --base`). The unpruned model runs first
+and last; speedups are against the mean of the two (a busy machine's drift shows as their gap).
+Writes bench/results/pruning.json and .png.
 """
 
-import os
-
-# Passive OpenMP waiting, as in bench.scorer: set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import copy
-from dataclasses import fields
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from transformers import PreTrainedModel
 
 from bench.pruning_plot import write_plot
-from bench.runner import described, finish, model_parser, parse, print_rows
-from bench.serving import SEED, serve, workload
-from slm.data import Contexts
-from slm.engine import ScoringEngine
+from bench.runner import QUICK_QUERIES_HELP, bench_parser, described, finish, parse, print_rows
+from bench.sample import first
+from bench.serving import serve, workload
+from slm.data import ContextsByJob, model_budget_tokens
+from slm.engine import EngineConfig, ScoringEngine
 from slm.eval.evaluate import EvalSet
-from slm.load import LoadedModel, context_budget, load_model
-from slm.prompt import manifest_pieces
+from slm.load import LoadedModel, load_model
+from slm.manifest import Manifest
 from slm.prune import Method, parameters, prune_model, pruned_width
 from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_grams
 from slm.scorer import Scorer
@@ -48,17 +44,17 @@ SPEED_REPEATS = 3
 
 
 def scorer_for(loaded: LoadedModel, model: PreTrainedModel, name: str, cache_mb: int = CACHE_MB) -> Scorer:
-    pieces = manifest_pieces(loaded.tokenizer, loaded.manifest)
-    engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, prefix_cache_bytes=cache_mb << 20)
+    pieces = loaded.manifest.pieces(loaded.tokenizer)
+    engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, EngineConfig(prefix_cache_bytes=cache_mb << 20))
     engine.warmup()
     return Scorer(loaded.tokenizer, engine, name, pieces)
 
 
-def measured(loaded: LoadedModel, model: PreTrainedModel, about: dict, evals: EvalSet, contexts: Contexts) -> dict:
+def measured(loaded: LoadedModel, model: PreTrainedModel, about: dict, evals: EvalSet, contexts: ContextsByJob) -> dict:
     row, _ = serve(scorer_for(loaded, model, about["variant"]), CACHE_MB, evals, contexts)
     row = {"served_items_per_s": row["items_per_s"], **{k: v for k, v in row.items() if k != "items_per_s"}}
     speed = scorer_for(loaded, model, about["variant"], cache_mb=0)
-    head = EvalSet(*(getattr(evals, f.name)[:SPEED_QUERIES] for f in fields(evals)))
+    head = first(evals, SPEED_QUERIES)
     row["items_per_s"] = max(serve(speed, 0, head, contexts)[0]["items_per_s"] for _ in range(SPEED_REPEATS))
     size = {"parameters_m": round(parameters(model) / 1e6, 1), "mlp_width": model.config.intermediate_size}
     print(f"  {about['variant']}: {row['items_per_s']} items/s (no cache), NDCG@10 {row['ndcg@10']}")
@@ -69,7 +65,7 @@ def run(model_dir: Path, onet_dir: Path, queries: int, recovered: list[Path]) ->
     evals, contexts = workload(model_dir, onet_dir, queries)
     loaded = load_model(model_dir, dtype="auto")
     calibration = scorer_for(loaded, loaded.model, "calibration", cache_mb=0)
-    grams, _ = onet_grams(calibration, onet_dir, context_budget(model_dir), DEFAULT_CALIBRATION_QUERIES)
+    grams, _ = onet_grams(calibration, onet_dir, model_budget_tokens(model_dir), DEFAULT_CALIBRATION_QUERIES)
     width = loaded.model.config.intermediate_size
 
     def unpruned() -> dict:
@@ -86,18 +82,22 @@ def run(model_dir: Path, onet_dir: Path, queries: int, recovered: list[Path]) ->
             rows.append(measured(loaded, model, about, evals, contexts))
     for path in recovered:
         other = load_model(path, dtype="auto")
-        record = other.manifest.get("pruning", {})
-        steps = other.manifest.get("training", {}).get("steps")
-        variant = f"{record.get('method')} {record.get('keep', 1):.0%} + SFT {steps} steps"
-        about = {"variant": variant, "method": record.get("method"), "keep": record.get("keep"), "model_dir": str(path)}
-        about["output_error"] = record.get("output_error", {}).get("mean")
-        rows.append(measured(other, other.model, about, evals, contexts))
+        rows.append(measured(other, other.model, recovered_about(path, other.manifest), evals, contexts))
     rows.append(unpruned())
     baseline = np.mean([r["items_per_s"] for r in rows if r["variant"] == "unpruned"])
     for row in rows:
         row["speedup_vs_unpruned"] = round(row["items_per_s"] / baseline, 2)
     about = {"calibration_queries": DEFAULT_CALIBRATION_QUERIES, "prefix_cache_mb": CACHE_MB}
-    return described(model_dir, len(evals.queries), SEED, rows, **about)
+    return described(model_dir, len(evals.queries), rows, **about)
+
+
+def recovered_about(path: Path, manifest: Manifest) -> dict:
+    """A pruned, then trained, model's row labels from its manifest (a record it lacks reads as None)."""
+    pruning, training = manifest.pruning, manifest.training
+    method, keep = (pruning.method, pruning.keep) if pruning else (None, None)
+    variant = f"{method} {1 if keep is None else keep:.0%} + SFT {training.steps if training else None} steps"
+    error = pruning.output_error.mean if pruning else None
+    return {"variant": variant, "method": method, "keep": keep, "model_dir": str(path), "output_error": error}
 
 
 def print_table(result: dict) -> None:
@@ -112,10 +112,10 @@ def print_table(result: dict) -> None:
     print_rows(title, columns, cells)
 
 
-def main() -> None:
-    parser = model_parser(__doc__, "pruning.json")
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = bench_parser(__doc__, "pruning.json", QUICK_QUERIES_HELP, model=True, onet=True)
     parser.add_argument("--recovered", type=Path, nargs="*", default=[], help="pruned, then trained, model dirs")
-    args = parse(parser)
+    args = parse(parser, argv)
     finish(run(args.model, args.onet_dir, args.queries, args.recovered), args.out, print_table, write_plot)
 
 

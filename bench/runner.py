@@ -1,40 +1,67 @@
-"""What the default-model benchmarks share at their edges: the command line, the table, the JSON.
+"""What every benchmark shares at its edges: the command line, the table, the JSON and the plot.
 
-`model_parser(doc, out_name)` and `parse` read --model, --onet-dir, --quick and --out
-(bench/results/<out_name>) and refuse a missing model; `described(...)` wraps rows with the workload,
-the machine and the attribution; `print_rows` prints a table; `finish(result, out, table, plot)` prints
-the table and writes the JSON and the plot beside it. Ignores what is measured.
+`bench_parser(doc, out_name, quick, ...)` reads --quick (its help: `quick`), --threads and --out
+(default bench/results/<out_name>; the plot goes beside it as .png), plus the inputs asked for:
+`model` --model (default .rankstream/models/default), `onet` --onet-dir, `data` --data (the shared
+data directory) and --home (the base models' home, RANKSTREAM_HOME or .rankstream).
+`parse(parser, argv)` applies --threads, refuses a --model without a manifest and, for the model
+benchmarks, sets `queries` (100, or 30 with --quick). `described(...)` wraps a model benchmark's rows
+with the workload, the machine and the attribution; `print_rows` prints a table;
+`finish(result, out, table, plot)` prints the table and writes the JSON and the plot beside it.
+Ignores what is measured.
 """
 
 import argparse
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import torch
 from rich.console import Console
 from rich.table import Table
 
 from bench.machine import machine
+from bench.sample import SEED, SPLIT
 from slm.data.onet import ATTRIBUTION, DEFAULT_ONET_DIR
+from slm.manifest import MANIFEST
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES, QUICK_QUERIES = 100, 30
+QUICK_QUERIES_HELP = f"{QUICK_QUERIES} queries instead of {QUERIES}"
+# Wide enough that the widest table (the scorer's 12 columns) keeps one line per row in a log; a
+# narrower table keeps its own width.
+TABLE_WIDTH = 200
 
 
-def model_parser(doc: str, out_name: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / ".rankstream" / "models" / "default")
-    parser.add_argument("--onet-dir", type=Path, default=DEFAULT_ONET_DIR)
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_QUERIES} queries instead of {QUERIES}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / out_name)
+def bench_parser(
+    doc: str, out_name: str, quick: str, *, model: bool = False, onet: bool = False, data: bool = False
+) -> argparse.ArgumentParser:
+    description = doc.split("\n\n")[0]  # the docstring's first paragraph
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads; all cores when not given")
+    out = ROOT / "bench" / "results" / out_name
+    parser.add_argument("--out", type=Path, default=out, help="the JSON; the plot goes beside it")
+    if model:
+        parser.add_argument("--model", type=Path, default=ROOT / ".rankstream" / "models" / "default", help="model")
+    if onet:
+        parser.add_argument("--onet-dir", type=Path, default=DEFAULT_ONET_DIR, help="the O*NET 27.0 tables")
+    if data:
+        parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="holds postings/")
+        home = Path(os.environ.get("RANKSTREAM_HOME", ROOT / ".rankstream"))
+        parser.add_argument("--home", type=Path, default=home, help="base models and their downloads")
     return parser
 
 
-def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
-    args = parser.parse_args()
-    if not (args.model / "rankstream.json").is_file():
-        raise SystemExit(f"no model at {args.model}: run `rankstream model build` (or `make model`) first")
-    args.queries = QUICK_QUERIES if args.quick else QUERIES
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if "model" in args:
+        if not (args.model / MANIFEST).is_file():
+            raise SystemExit(f"no model at {args.model}: run `rankstream model build` (or `make model`) first")
+        args.queries = QUICK_QUERIES if args.quick else QUERIES
     return args
 
 
@@ -46,16 +73,17 @@ def finish(result: dict, out: Path, table: Callable[[dict], None], plot: Callabl
     print(f"wrote {out} and {out.with_suffix('.png')}")
 
 
-def print_rows(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def print_rows(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> None:
+    """A table of text cells: the first `left` columns left-aligned (names), the rest right (numbers)."""
     table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="right")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i < left else "right")
     for cells in rows:
         table.add_row(*cells)
-    Console(width=120).print(table)
+    Console(width=TABLE_WIDTH).print(table)
 
 
-def described(model: Path, queries: int, seed: int, rows: list[dict], **about: object) -> dict:
-    """A benchmark's JSON: the model, the workload, the machine, the rows and the data's attribution."""
-    header = {"model": str(model), "queries": queries, "split": "test", "seed": seed, **about}
+def described(model: Path, queries: int, rows: list[dict], **about: object) -> dict:
+    """A model benchmark's JSON: the model, the workload, the machine, the rows and the data's attribution."""
+    header = {"model": str(model), "queries": queries, "split": SPLIT, "seed": SEED, **about}
     return {**header, "machine": machine(), "rows": rows, "attribution": ATTRIBUTION}

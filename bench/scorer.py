@@ -1,4 +1,3 @@
-# ruff: noqa: E402  (OMP_WAIT_POLICY must be set before torch is imported)
 """`python -m bench.scorer [--quick]`: the scoring engine against the naive baseline, in one process.
 
 For each model (tiny, SmolLM2-135M, a Qwen3-0.6B-shaped random model) and item length (~60 tokens
@@ -23,14 +22,6 @@ SmolLM2 multi-item row in a fresh process (`bench.scorer_rss`), the number the R
 judged by. Writes bench/results/scorer.json and .png.
 """
 
-import os
-
-# OpenMP reads this once, when torch loads it: set it first. Passive waiting lets an idle thread
-# yield its core; on a machine shared with other work, spinning threads wait on descheduled peers
-# at every op (measured 7x slower with two other busy processes). Override from the environment.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import argparse
 import copy
 import gc
 import time
@@ -44,18 +35,18 @@ import torch
 from transformers import PreTrainedModel
 
 from bench.machine import PeakRss, machine, matmul_peak
+from bench.runner import bench_parser, finish, parse
 from bench.scorer_inputs import ATTRIBUTION, ITEM_TOKENS, BenchModel, load_bench_model, workload
 from bench.scorer_naive import naive_batch, naive_scores
-from bench.scorer_report import print_table, summarize, write_json, write_plot
+from bench.scorer_report import print_table, summarize, write_plot
 from bench.scorer_rss import fresh_process_rss
-from slm.engine import ScoringEngine, compile_elementwise
+from slm.engine import EngineConfig, Mode, ScoringEngine, compile_elementwise
 from slm.engine.packing import ScoreRequest
 from slm.load import resolve_dtype
 from slm.prompt import build_pieces
 from slm.scorer import EncodedQuery, Scorer
 from slm.weights.bases import fetch_base
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("tiny", "smollm2-135m", "qwen3-0.6b-shape")
 KINDS = tuple(ITEM_TOKENS)
 RSS_CHECK_MODEL = "smollm2-135m"  # the model of the RSS target, re-measured in a fresh process
@@ -123,10 +114,11 @@ def rows_and_runs(bench: BenchModel, plan: Plan, queries: list[EncodedQuery]) ->
     pieces = build_pieces(bench.tokenizer)
     runs: dict[Row, Callable[[], Sequence[Sequence[float]]]] = {}
     for suffix, model in engine_copies(bench, plan.compile).items():
-        modes = ("pairwise", "multi-item") if not suffix else ("multi-item",)
+        modes: tuple[Mode, ...] = ("pairwise", "multi-item") if not suffix else ("multi-item",)
         for mode in modes:
             for budget in plan.budgets:
-                engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, budget, mode)  # type: ignore[arg-type]
+                config = EngineConfig(token_budget=budget, mode=mode)
+                engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, config)
                 scorer = Scorer(bench.tokenizer, engine, bench.name)
                 runs[Row(f"{mode}{suffix}", mode, budget, model)] = partial(scorer.score_encoded, queries)
     scored = scorer.requests(queries).requests  # the prompts every row scores
@@ -217,22 +209,12 @@ def run(models: Sequence[str], plans: dict[tuple[str, str], Plan], data: Path, h
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: tiny + SmolLM2, compressed items, one round")
-    parser.add_argument("--models", nargs="+", choices=MODELS, default=None)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--home", type=Path, default=ROOT / ".rankstream")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scorer.json")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    parser = bench_parser(__doc__, "scorer.json", "smoke run: tiny + SmolLM2, compressed items, one round", data=True)
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=None, help="a subset of the plan's models")
+    args = parse(parser, argv)
     plans = QUICK if args.quick else FULL
     models = [m for m in (args.models or MODELS) if any(name == m for name, _ in plans)]
-    results = run(models, plans, args.data, args.home.resolve())
-    print_table(results)
-    write_json(results, args.out)
-    write_plot(results, args.out.with_suffix(".png"))
+    finish(run(models, plans, args.data, args.home.resolve()), args.out, print_table, write_plot)
 
 
 if __name__ == "__main__":

@@ -22,14 +22,13 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, Qwen3Config, Qwen3ForCausalLM
 
+from bench.compression_data import ATTRIBUTION as DATA_ATTRIBUTION
 from slm.load import load_model
 from slm.scorer import EncodedQuery
 from slm.weights.bases import base_tokenizer, fetch_base
 from slm.weights.tiny import build_tiny
 
-ATTRIBUTION = (
-    'Postings: "LinkedIn Job Postings (2023-2024)" by Arsh Koneru, doi:10.34740/KAGGLE/DSV/9200871, CC BY-SA 4.0.'
-)
+ATTRIBUTION = DATA_ATTRIBUTION["linkedin"]
 QUERY_TOKENS = 20
 CANDIDATES = 32
 ITEM_TOKENS = {"compressed": 60, "full": 450}

@@ -1,4 +1,4 @@
-"""The scorer benchmark's verdicts and outputs: best rows, targets, table, JSON, plot.
+"""The scorer benchmark's verdicts and outputs: best rows, targets, table, plot (`bench.runner` writes the JSON).
 
 `summarize` picks each engine variant's best token budget per model and item length, adds the
 speedup over the naive row and the fraction of the matmul peak (of the row's dtype), and checks the
@@ -12,8 +12,10 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+
+from bench.runner import print_rows  # noqa: E402
 
 TARGET_SPEEDUP = 3.5
 TARGET_PEAK_FRACTION = 0.65
@@ -118,12 +120,7 @@ HEADER = (
 
 
 def print_table(results: dict) -> None:
-    lines = [HEADER, *_table_rows(results)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
-    for i, line in enumerate(lines):
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_rows("scoring engine vs naive baseline, each row at its best budget", HEADER, _table_rows(results), left=3)
     peaks = results["peak_flops"]
     print(
         f"\nmatmul peak: bf16 {peaks['bfloat16'] / 1e9:.0f} GFLOP/s, fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s "
@@ -131,11 +128,6 @@ def print_table(results: dict) -> None:
     )
     print("targets:", json.dumps(results["targets"], indent=1))
     print(results["attribution"])
-
-
-def write_json(results: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def write_plot(results: dict, path: Path) -> None:

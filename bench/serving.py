@@ -1,9 +1,8 @@
-# ruff: noqa: E402  (OMP_WAIT_POLICY must be set before torch is imported)
 """`python -m bench.serving [--quick] [--model DIR]`: the default model as the worker serves it,
 with the prefix cache off and on.
 
-Workload: O*NET test-split queries (a seeded sample: 100, or 30 with --quick) in a fixed order,
-each with BM25's top 50 postings as compressed contexts (the evaluation's candidates), scored one
+Workload: the benchmarks' ranking sample (`bench.sample`: O*NET test-split queries, 100 or 30 with
+--quick, in a seeded order, each with BM25's top 50 postings) as compressed contexts, scored one
 query per call: the batch the worker's batcher forms at its default settings (a query of 50
 candidates is estimated at 64 + 50 x 88 tokens, over the 4,096-token budget, so it goes alone).
 With the job-first default model every posting is a prefix, so without a cache each call runs all
@@ -16,42 +15,32 @@ NDCG@10 from its own scores, and the largest score change against the cache off 
 only: a cached prefix's keys are the ones it computed). Writes bench/results/serving.json and .png.
 """
 
-import os
-
-# Passive OpenMP waiting, as in bench.scorer: set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from bench.runner import described, finish, model_parser, parse, print_rows
+from bench.runner import QUICK_QUERIES_HELP, bench_parser, described, finish, parse, print_rows
+from bench.sample import ranking_sample
 from bench.serving_plot import label, write_plot
-from slm.data.contexts import Contexts, compressed_contexts
-from slm.data.onet import load_onet
-from slm.data.retrieval import Bm25
-from slm.data.splits import split_queries, subsample
-from slm.eval.evaluate import EvalSet, first_stage, ranked
+from slm.data.contexts import ContextsByJob, compressed_contexts, model_budget_tokens
+from slm.eval.evaluate import EvalSet, ranked
 from slm.eval.metrics import CUTOFF, mean_metrics
-from slm.load import context_budget
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
 # ~150, ~600 and ~2,400 postings of the default model (~1.7 MB each); the 100-query stream lists 974.
 CACHE_SIZES_MB = (256, 1024, 4096)
-SEED = 0
 
 
-def workload(model: Path, onet_dir: Path, queries: int) -> tuple[EvalSet, Contexts]:
-    onet = load_onet(onet_dir)
-    evals = first_stage(onet, Bm25(onet.postings), subsample(split_queries(onet)["test"], queries, SEED))
-    postings = [onet.by_id[j] for j in sorted({j for c in evals.candidates for j in c})]
+def workload(model: Path, onet_dir: Path, queries: int) -> tuple[EvalSet, ContextsByJob]:
+    evals, postings = ranking_sample(onet_dir, queries)
     encode = TextEncoder.load(model).encode
-    return evals, compressed_contexts(postings, encode, context_budget(model, None))
+    return evals, compressed_contexts(list(postings.values()), encode, model_budget_tokens(model))
 
 
-def serve(scorer: Scorer, cache_mb: int, evals: EvalSet, contexts: Contexts) -> tuple[dict, list[list[float]]]:
+def serve(scorer: Scorer, cache_mb: int, evals: EvalSet, contexts: ContextsByJob) -> tuple[dict, list[list[float]]]:
     """One pass of a scorer over the whole stream, one query per call."""
     cache = scorer.prefix_cache
     before = (cache.hits, cache.misses) if cache else (0, 0)
@@ -94,7 +83,7 @@ def run(model: Path, onet_dir: Path, queries: int) -> dict:
     for row in rows:
         row["speedup_vs_off"] = round(row["items_per_s"] / baseline, 2)
     postings = len({j for c in evals.candidates for j in c})
-    return described(model, len(evals.queries), SEED, rows, distinct_postings=postings)
+    return described(model, len(evals.queries), rows, distinct_postings=postings)
 
 
 def print_table(result: dict) -> None:
@@ -110,8 +99,9 @@ def print_table(result: dict) -> None:
     print_rows(title, columns, cells)
 
 
-def main() -> None:
-    args = parse(model_parser(__doc__, "serving.json"))
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = bench_parser(__doc__, "serving.json", QUICK_QUERIES_HELP, model=True, onet=True)
+    args = parse(parser, argv)
     finish(run(args.model, args.onet_dir, args.queries), args.out, print_table, write_plot)
 
 
