@@ -1,4 +1,9 @@
-"""The `rankstream` command line: thin commands over the packages; settings from RANKSTREAM_* only."""
+"""The `rankstream` command line: thin commands over the packages; settings from RANKSTREAM_* only.
+
+`run` is the console script: a configuration or startup error prints its fix in a line or two
+(`worker.startup`), not a traceback. Heavy packages (torch, transformers) load inside the commands
+that need them, so `rankstream --help` answers at once.
+"""
 
 from pathlib import Path
 from typing import Annotated, Literal
@@ -7,6 +12,7 @@ import typer
 
 from worker.__main__ import main as worker_main
 from worker.settings import Settings
+from worker.startup import guard
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rank job postings for search queries.")
 dev_app = typer.Typer(no_args_is_help=True, help="Local broker and Redis for development and tests.")
@@ -18,6 +24,10 @@ app.add_typer(schemas_app, name="schemas")
 
 
 app.command("worker")(worker_main)
+
+
+def run() -> None:
+    guard(app)
 
 
 @app.command()

@@ -16,6 +16,19 @@ Model making, which the worker never imports:
 - `eval/`: ranking metrics, the evaluation over first-stage candidates, its typed results and table.
 """
 
-from slm.scorer import EncodedQuery, Scorer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from slm.scorer import EncodedQuery, Scorer
 
 __all__ = ["EncodedQuery", "Scorer"]
+
+
+def __getattr__(name: str) -> object:
+    """`from slm import Scorer` loads the scorer (and torch) on first use, not on `import slm.blend`:
+    the settings read `slm.blend`'s default, and the CLI's `--help` should not wait for torch."""
+    if name in __all__:
+        from slm import scorer
+
+        return getattr(scorer, name)
+    raise AttributeError(f"module 'slm' has no attribute {name!r}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from worker.settings import Role, Settings
+from worker.startup import guard
 
 
 def main(role: Annotated[Role, typer.Option(help="Which topics to consume.")] = "all") -> None:
@@ -19,7 +20,8 @@ def main(role: Annotated[Role, typer.Option(help="Which topics to consume.")] = 
 
 
 def run() -> None:
-    typer.run(main)
+    """The console script: a configuration or startup error prints its fix, not a traceback."""
+    guard(lambda: typer.run(main))
 
 
 if __name__ == "__main__":

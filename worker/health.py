@@ -1,14 +1,19 @@
 """Health and metrics over HTTP: /healthz (the loop is alive), /readyz (able to serve), /metrics.
 
 Liveness fails when the loop thread has not polled for `STALL_S` (a wedged process should be
-restarted); readiness fails while a stage is retrying a dependency (Redis away) or before the
-consumer has partitions, so a load balancer or an autoscaler can tell. Plain stdlib server thread.
+restarted); readiness fails while `ready()` names problems (`worker.readiness`: no partitions yet, a
+stage retrying, Redis or the broker not answering), and the body lists them. The port is bound at
+construction, so a taken port fails before the model loads; requests are served from `start()`.
+Plain stdlib server thread.
 """
 
+import errno
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from worker.startup import StartupError, variable
 
 # Longer than any single poll+dispatch cycle, including a rebalance drain.
 STALL_S = 60.0
@@ -20,7 +25,7 @@ class HealthServer:
         host: str,
         port: int,
         heartbeat: Callable[[], float],
-        ready: Callable[[], bool],
+        ready: Callable[[], list[str]],
         metrics: Callable[[], bytes],
     ) -> None:
         def alive() -> tuple[bool, bytes]:
@@ -28,8 +33,8 @@ class HealthServer:
             return ok, b"ok\n" if ok else b"stalled: the consume loop has not polled\n"
 
         def readiness() -> tuple[bool, bytes]:
-            ok = ready()
-            return ok, b"ready\n" if ok else b"not ready: no partitions yet, or a dependency is away\n"
+            problems = ready()
+            return not problems, "".join(f"not ready: {p}\n" for p in problems).encode() or b"ready\n"
 
         routes = {"/healthz": alive, "/readyz": readiness, "/metrics": lambda: (True, metrics())}
 
@@ -47,7 +52,7 @@ class HealthServer:
             def log_message(self, *_args: object) -> None:  # scrapes are not worth a log line
                 pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server = _bind(host, port, Handler)
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, name="health", daemon=True)
 
@@ -57,3 +62,15 @@ class HealthServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _bind(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise StartupError(
+            f"{variable('http_port')}: port {port} on {host} is already in use (another worker on this host?); "
+            f"set {variable('http_port')} to a free port, or 0 to turn the health server off"
+        ) from exc

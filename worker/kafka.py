@@ -1,8 +1,10 @@
 """The one Kafka wrapper: client configs built from Settings, plus topic creation.
 
-Every client gets `bootstrap.servers` and the pass-through options (security.protocol, sasl.*,
-ssl.*, ...). Consumers never auto-commit: offsets are committed by `worker.commit` only after a
-message's outcome is delivered. Producers are idempotent with acks=all.
+Every client gets `bootstrap.servers`, the pass-through options (security.protocol, sasl.*,
+ssl.*, ...) and `worker.logs.kafka_log()` as librdkafka's logger (rate-limited, never raw stderr).
+Consumers never auto-commit: offsets are committed by `worker.commit` only after a message's outcome
+is delivered; they report librdkafka's statistics (JSON) to `on_stats` every `STATS_INTERVAL_MS`.
+Producers are idempotent with acks=all.
 """
 
 import time
@@ -14,13 +16,18 @@ from typing import Protocol
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from worker.logs import kafka_log
 from worker.settings import Settings
 
 RebalanceCallback = Callable[[Consumer, list[TopicPartition]], None]
 CommitCallback = Callable[[KafkaError | None, list[TopicPartition]], None]
+StatsCallback = Callable[[str], None]
 
 # Producer batching: a few ms of linger groups a batch's results into one request per partition.
 PRODUCER_LINGER_MS = 5
+# Consumer statistics (lag per partition, `worker.lag`): a third of Prometheus' default 15 s scrape
+# interval, so each scrape sees a fresh figure; parsing one costs well under a millisecond.
+STATS_INTERVAL_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -57,9 +64,9 @@ class Sourced(Protocol):
     def source(self) -> Source: ...
 
 
-def client_config(settings: Settings) -> dict[str, str | int | bool]:
+def client_config(settings: Settings) -> dict[str, object]:
     options = {key: secret.get_secret_value() for key, secret in settings.kafka_options.items()}
-    return {"bootstrap.servers": settings.kafka_bootstrap_servers, **options}
+    return {"bootstrap.servers": settings.kafka_bootstrap_servers, "logger": kafka_log(), **options}
 
 
 def make_consumer(
@@ -69,6 +76,7 @@ def make_consumer(
     on_revoke: RebalanceCallback,
     on_lost: RebalanceCallback,
     on_commit: CommitCallback,
+    on_stats: StatsCallback,
 ) -> Consumer:
     static = {"group.instance.id": settings.group_instance_id} if settings.group_instance_id else {}
     consumer = Consumer(
@@ -83,6 +91,8 @@ def make_consumer(
             # Bounded prefetch: backpressure pauses partitions, and little should sit in librdkafka.
             "queued.max.messages.kbytes": 16384,
             "on_commit": on_commit,
+            "statistics.interval.ms": STATS_INTERVAL_MS,
+            "stats_cb": on_stats,
             **static,
         }
     )

@@ -30,9 +30,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from opentelemetry.metrics import Observation
 
 from worker.commit import OffsetTracker, Partition
 from worker.kafka import Source, Sourced, make_consumer
+from worker.lag import ConsumerLag
+from worker.logs import kafka_log
 from worker.publish import Publisher
 from worker.settings import Settings
 from worker.stage import Stage
@@ -82,6 +85,13 @@ class ConsumeLoop:
         self._last_commit = 0.0
         self._drained_for_stop = False
         self.consumer: Consumer | None = None
+        self.lag = ConsumerLag()
+        telemetry.metrics.start_at_zero(routes)
+        telemetry.gauges(
+            "rankstream_consumer_lag",
+            "Messages after the group's committed position, per owned partition",
+            lambda: [Observation(n, {"topic": t, "partition": p}) for (t, p), n in self.lag.readings().items()],
+        )
         telemetry.gauge("rankstream_in_flight", "Messages consumed and not yet finished", tracker.in_flight)
         telemetry.gauge(
             "rankstream_paused", "1 while partitions are paused for backpressure", lambda: float(self.paused)
@@ -96,7 +106,13 @@ class ConsumeLoop:
     def run(self) -> int:
         """Consume until stop is requested; returns the process exit code (steps in the module docstring)."""
         self.consumer = make_consumer(
-            self.settings, list(self.routes), self._on_assign, self._on_revoke, self._on_lost, self._on_commit
+            self.settings,
+            list(self.routes),
+            self._on_assign,
+            self._on_revoke,
+            self._on_lost,
+            self._on_commit,
+            self.lag.update,
         )
         for route in self.routes.values():
             route.stage.start()
@@ -120,7 +136,7 @@ class ConsumeLoop:
     def _dispatch(self, message: Message) -> None:
         if message.error():
             if message.error().code() != KafkaError._PARTITION_EOF:
-                log.error("consumer error: %s", message.error())
+                kafka_log().error("consumer error: %s", message.error())
             return
         source = Source.of(message)
         self.tracker.start(source.topic, source.partition, source.offset)

@@ -149,6 +149,8 @@ class Publisher:
         if out.topic == self.results_topic:
             self.metrics.results.add(1)
             self.metrics.request_latency.record(time.monotonic() - src.received_at)
+            # A producer whose clock runs ahead would give a negative age: counted as 0.
+            self.metrics.end_to_end.record(max(0.0, time.time() - src.timestamp.timestamp()))
 
     def _failed_with(self, out: _Outgoing, err: KafkaError) -> None:
         """Retry what may succeed later; give what never can its fallback (the module's steps)."""

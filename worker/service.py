@@ -25,24 +25,34 @@ from worker.batch import Batcher
 from worker.commit import OffsetTracker
 from worker.context import ContextWriter, PendingPosting
 from worker.health import HealthServer
-from worker.kafka import make_producer
+from worker.kafka import make_admin, make_producer
+from worker.logs import configure_logging
 from worker.loop import ConsumeLoop, Route
 from worker.publish import Publisher
+from worker.readiness import CHECK_TIMEOUT_S, loop_readiness
 from worker.score import PendingQuery, QueryScorer
 from worker.settings import Role, Settings
 from worker.stage import Stage
+from worker.startup import require_model_dir
 from worker.telemetry import Telemetry
 from worker.validate import Validator
 
 log = logging.getLogger(__name__)
 
+# A Redis call slower than this counts as a dependency error (the stage retries it with backoff).
+REDIS_TIMEOUT_S = 5.0
 
-def redis_client(settings: Settings) -> redis.Redis:
+
+def redis_client(settings: Settings, timeout_s: float = REDIS_TIMEOUT_S) -> redis.Redis:
     extra: dict[str, Any] = {}
     if settings.redis_ssl_ca_certs:
         extra["ssl_ca_certs"] = str(settings.redis_ssl_ca_certs)
     return redis.Redis.from_url(
-        settings.redis_url.get_secret_value(), socket_timeout=5.0, health_check_interval=30, **extra
+        settings.redis_url.get_secret_value(),
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        health_check_interval=30,
+        **extra,
     )
 
 
@@ -161,21 +171,24 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
 
 
 def run_worker(settings: Settings, role: Role) -> int:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
+    require_model_dir(settings.model_path)
     telemetry = Telemetry(settings)
-    loop = build_loop(settings, role, build_parts(settings, role), telemetry)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: loop.stop_requested.set())
     health = None
-    if settings.http_port:
+    if settings.http_port:  # bound before the model loads, so a taken port fails at once
         health = HealthServer(
             settings.http_host,
             settings.http_port,
             lambda: loop.heartbeat,
-            lambda: bool(loop.assignment) and all(r.stage.healthy for r in loop.routes.values()),
+            lambda: ready(),
             telemetry.prometheus_text,
         )
-        health.start()
+    loop = build_loop(settings, role, build_parts(settings, role), telemetry)
+    ready = loop_readiness(loop, redis_client(settings, CHECK_TIMEOUT_S), make_admin(settings))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: loop.stop_requested.set())
+    if health:
+        health.start()  # serves from now on: `loop` and `ready` exist
     log.info("worker %s started: role=%s topics=%s", settings.worker_id, role, list(loop.routes))
     try:
         code = loop.run()

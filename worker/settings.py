@@ -95,4 +95,6 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 9100  # /healthz, /readyz, /metrics; 0 disables
     log_level: str = "INFO"
+    # "json": one object a line with the trace and span ids (`worker.logs`), for log pipelines.
+    log_format: Literal["text", "json"] = "text"
     worker_id: str = Field(default_factory=_default_worker_id)
