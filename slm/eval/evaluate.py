@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.progress import track
-
 from compressor import ExtractiveCompressor
 from slm.blend import FIRST_STAGE_WEIGHT, blend
 from slm.data.contexts import ContextsByJob, compressed_contexts, full_contexts, model_budget_tokens
@@ -35,6 +33,7 @@ from slm.data.splits import Split, split_queries, subsample
 from slm.eval.metrics import CUTOFF, mean_metrics, recall
 from slm.eval.results import ContextKind, EvalResult, EvalRow, FirstStage
 from slm.load import Device, DType
+from slm.progress import tracked
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
@@ -76,7 +75,7 @@ def model_scores(scorer: Scorer, evals: EvalSet, contexts: ContextsByJob, label:
     todo = [(q, c) for q, c in zip(evals.queries, evals.candidates, strict=True) if c]
     scores: dict[str, list[float]] = {}
     chunks = [todo[i : i + QUERIES_PER_CALL] for i in range(0, len(todo), QUERIES_PER_CALL)]
-    for chunk in track(chunks, description=f"scoring {label}", transient=True):
+    for chunk in tracked(chunks, f"scoring {label}"):
         encoded = [EncodedQuery(q.text, [contexts[j] for j in c]) for q, c in chunk]
         for (q, _), s in zip(chunk, scorer.score_encoded(encoded), strict=True):
             scores[q.query_id] = s

@@ -24,6 +24,7 @@ from slm.data import model_budget_tokens
 from slm.engine import EngineConfig, ScoringEngine
 from slm.load import load_model
 from slm.manifest import Calibration, Manifest, OutputError, PruningRecord, write_manifest
+from slm.progress import tracked
 from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_grams
 from slm.prune.layers import mlps, narrow
 from slm.prune.osscar import magnitude, select
@@ -47,7 +48,7 @@ def pruned_width(intermediate: int, keep: float) -> int:
 def prune_model(model: PreTrainedModel, grams: list[torch.Tensor], width: int, method: Method) -> list[float]:
     choose = select if method == "osscar" else magnitude
     errors = []
-    for mlp, gram in zip(mlps(model), grams, strict=True):
+    for mlp, gram in tracked(list(zip(mlps(model), grams, strict=True)), f"pruning MLPs ({method})"):
         chosen = choose(mlp.down_proj.weight, gram, width)
         narrow(mlp, chosen.kept.to(mlp.down_proj.weight.device), chosen.weight)
         errors.append(chosen.error)

@@ -1,4 +1,5 @@
-"""The CLI's offline commands: schema export, the tiny model (what tests and CI rely on), pruning."""
+"""The CLI's offline commands: schema export, the tiny model (what tests and CI rely on), pruning (with
+plain progress lines, since its output is not a terminal)."""
 
 import json
 from pathlib import Path
@@ -34,4 +35,5 @@ def test_model_prune_writes_a_pruned_directory(tmp_path: Path, tiny_model_dir: P
     result = CliRunner().invoke(app, [*args, "--method", "magnitude", "--calibration-queries", "2"])
     assert result.exit_code == 0, result.output
     assert "MLP width 128 -> 32" in result.output and f"wrote {out}" in result.output
+    assert "pruning MLPs (magnitude): 2/2 (100%)" in result.output, "off a terminal, progress is plain lines"
     assert json.loads((out / "rankstream.json").read_text())["pruning"]["method"] == "magnitude"
