@@ -1,10 +1,14 @@
-"""Deployment files: parseable, and every RANKSTREAM_* variable they set is a real setting."""
+"""Deployment files: parseable, and every RANKSTREAM_* variable they set is a real setting; alert rules and
+the dashboard read only metrics the worker exports (those of docs/metrics.md's table, which
+tests/integration/test_observability.py holds to a running worker's /metrics)."""
 
+import json
 import re
 from pathlib import Path
 
 import yaml
 
+from tests.metrics_doc import documented_metrics, metric_names
 from worker.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -47,3 +51,29 @@ def test_images_carry_the_service_only() -> None:
         assert "COPY cli" not in text, "the CLI, dev services and demo stay out of the image"
         assert "rm -rf slm/train slm/prune slm/data slm/eval" in text
         assert 'ENTRYPOINT ["rankstream-worker"]' in text
+
+
+def test_alert_rules_cover_lag_dead_letters_latency_and_memory_with_exported_metrics() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())
+    alerts = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"]}
+    reads = {name: metric_names(rule["expr"]) for name, rule in alerts.items()}
+    assert "rankstream_consumer_lag" in reads["RankstreamConsumerLag"]
+    assert "rankstream_dead_letters_total" in reads["RankstreamDeadLetterRate"]
+    assert "rankstream_end_to_end_latency_seconds" in reads["RankstreamLatencyP99"]
+    assert "process_resident_memory_bytes" in reads["RankstreamMemory"]
+    for name, rule in alerts.items():
+        assert rule["labels"]["severity"] in {"warning", "critical"} and rule["annotations"]["summary"], name
+        assert reads[name] and reads[name] <= documented_metrics(), f"{name} reads {reads[name] - documented_metrics()}"
+    components = {
+        d["metadata"]["labels"]["app.kubernetes.io/component"] for d in documents() if d.get("kind") == "Deployment"
+    }
+    assert set(re.findall(r'component="(\w+)"', alerts["RankstreamMemory"]["expr"])) == components
+
+
+def test_dashboard_reads_exported_metrics() -> None:
+    dashboard = json.loads((DEPLOY / "grafana" / "rankstream.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert all(panel["targets"] for panel in dashboard["panels"])
+    read = set().union(*(metric_names(expr) for expr in exprs))
+    assert read <= documented_metrics(), f"not exported: {sorted(read - documented_metrics())}"
+    assert {"rankstream_consumer_lag", "rankstream_end_to_end_latency_seconds", "process_resident_memory_bytes"} <= read

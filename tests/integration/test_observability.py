@@ -11,7 +11,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -19,8 +18,8 @@ import redis
 from tests.conftest import free_port
 from tests.integration.conftest import Cluster
 from tests.integration.test_end_to_end import wait_for
+from tests.metrics_doc import documented_metrics
 
-METRICS_DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 # How long a frozen Redis may take to show on /readyz: the check's 0.5 s timeout, its 1 s cache, slack.
 NOT_READY_WITHIN_S = 5.0
 FREEZE_MS = 4000
@@ -40,12 +39,6 @@ def series(name: str, value: str, **labels: str) -> re.Pattern[str]:
     """A sample line of `name` with these labels (among others, such as the OpenTelemetry scope's)."""
     wanted = "".join(rf'(?=[^}}]*\b{key}="{re.escape(label)}")' for key, label in labels.items())
     return re.compile(rf"^{name}\{{{wanted}[^}}]*\}} {re.escape(value)}$", re.MULTILINE)
-
-
-def documented_metrics() -> set[str]:
-    """The names in the first column of the table in docs/metrics.md's "Metrics" section."""
-    section = METRICS_DOC.read_text().split("\n## Metrics\n")[1].split("\n## ")[0]
-    return set(re.findall(r"^\| `([a-z_]+)`", section, flags=re.MULTILINE))
 
 
 def exported_metrics(text: str) -> set[str]:
