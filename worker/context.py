@@ -58,7 +58,8 @@ class ContextWriter:
         3. upsert the rest (`_upsert`): unchanged content only touches `updated_at` and the TTL;
            changed content is compressed and tokenized in one call, then written, and the store
            ignores a write older than what it holds;
-        4. finish every message of the batch, now that its outcome is in Redis.
+        4. finish every message of the batch (its offset and its `process` span), now that its outcome
+           is in Redis.
         """
         latest: dict[str, PostingEvent] = {}
         for pending in batch.items:
@@ -73,6 +74,7 @@ class ContextWriter:
         for pending in batch.items:
             src = pending.source
             self.tracker.finish(src.topic, src.partition, src.offset)
+            src.span.end()
 
     def _upsert(self, postings: list[JobPosting]) -> None:
         hashes = [content_hash(p) for p in postings]

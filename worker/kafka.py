@@ -9,12 +9,13 @@ Producers are idempotent with acks=all.
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from opentelemetry.trace import INVALID_SPAN, Span
 
 from worker.logs import kafka_log
 from worker.settings import Settings
@@ -32,7 +33,8 @@ STATS_INTERVAL_MS = 5000
 
 @dataclass(frozen=True)
 class Source:
-    """Where a consumed message came from, and its raw bytes (kept for the dead-letter copy)."""
+    """Where a consumed message came from, its raw bytes (kept for the dead-letter copy) and headers,
+    and the span of its processing (ended when its outcome is durable)."""
 
     topic: str
     partition: int
@@ -41,6 +43,8 @@ class Source:
     value: bytes | None
     received_at: float  # time.monotonic() when consumed
     timestamp: datetime  # the message's Kafka timestamp (when consumed, if it carries none)
+    headers: tuple[tuple[str, bytes], ...] = ()
+    span: Span = field(default=INVALID_SPAN, compare=False)  # its processing (`worker.tracing`)
 
     @classmethod
     def of(cls, message: Message) -> "Source":
@@ -54,6 +58,7 @@ class Source:
             message.value(),
             time.monotonic(),
             when,
+            tuple(message.headers() or ()),
         )
 
 

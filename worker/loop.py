@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from opentelemetry import trace
 from opentelemetry.metrics import Observation
 
 from worker.commit import OffsetTracker, Partition
@@ -138,15 +139,16 @@ class ConsumeLoop:
             if message.error().code() != KafkaError._PARTITION_EOF:
                 kafka_log().error("consumer error: %s", message.error())
             return
-        source = Source.of(message)
+        source = self.telemetry.tracing.process(Source.of(message))
         self.tracker.start(source.topic, source.partition, source.offset)
         self.telemetry.metrics.consumed.add(1, {"topic": source.topic})
         route = self.routes[source.topic]
-        event = route.validate(source.value)
-        if isinstance(event, Invalid):
-            self.publisher.dead_letter(source, event.reason, event.error)
-        else:
-            route.stage.submit(route.wrap(source, event))
+        with trace.use_span(source.span, end_on_exit=False):  # log lines here carry its trace id
+            event = route.validate(source.value)
+            if isinstance(event, Invalid):
+                self.publisher.dead_letter(source, event.reason, event.error)
+            else:
+                route.stage.submit(route.wrap(source, event))
 
     def _room(self) -> int:
         """How many messages to take now: never more than the in-flight limit leaves room for."""

@@ -13,6 +13,9 @@ reported on delivery) is not retried, since it would fail forever and stall its 
   3. a truncated dead letter that still cannot be produced is logged, counted and finished, so the
      offset moves on.
 Any other error raised by produce() is retried at the next `poll()`; nothing here raises to the caller.
+
+Tracing (`worker.tracing`): each output has a `send` span, child of its input's `process` span, whose
+context its headers carry (`traceparent`); on delivery both spans end, the input's outcome being durable.
 """
 
 import logging
@@ -21,12 +24,15 @@ from collections import deque
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from opentelemetry import trace
+from opentelemetry.trace import Span
 
 from schemas import DeadLetter, DeadLetterReason, RankedResults
 from schemas.dead_letters import bounded_error
 from worker.commit import OffsetTracker
 from worker.kafka import Source
 from worker.telemetry import Metrics
+from worker.tracing import NO_TRACING, Tracing, failed
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,7 @@ class _Outgoing:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]] | None
+    span: Span  # its `send` span, ended on delivery
 
     @property
     def truncated(self) -> bool:
@@ -59,7 +66,7 @@ class _Outgoing:
         key = self.key[:TRUNCATED_KEY_BYTES] if self.key else self.key
         value = self.value[:TRUNCATED_VALUE_BYTES] if self.value else self.value
         headers = [*(self.headers or []), (TRUNCATED_HEADER, str(size).encode())]
-        return _Outgoing(self.source, self.topic, key, value, headers)
+        return _Outgoing(self.source, self.topic, key, value, headers, self.span)
 
 
 class Publisher:
@@ -71,8 +78,10 @@ class Publisher:
         results_topic: str,
         dlq_topic: str,
         worker_id: str,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self.producer = producer
+        self.tracing = tracing
         self.tracker = tracker
         self.metrics = metrics
         self.results_topic = results_topic
@@ -81,8 +90,10 @@ class Publisher:
         self._failed: deque[_Outgoing] = deque()
 
     def result(self, source: Source, results: RankedResults) -> None:
+        key = results.request_id.encode()
+        span, headers = self.tracing.send(source.span, self.results_topic, key, None)
         value = results.model_dump_json().encode()
-        self._produce(_Outgoing(source, self.results_topic, results.request_id.encode(), value, None))
+        self._produce(_Outgoing(source, self.results_topic, key, value, headers or None, span))
 
     def dead_letter(self, source: Source, reason: DeadLetterReason, error: str) -> None:
         letter = DeadLetter(
@@ -93,16 +104,19 @@ class Publisher:
             offset=source.offset,
             worker=self.worker_id,
         )
-        log.warning(
-            "dead-lettering %s[%d]@%d: %s: %s",
-            source.topic,
-            source.partition,
-            source.offset,
-            reason,
-            letter.error[:200],
-        )
+        with trace.use_span(source.span, end_on_exit=False):  # the log line carries its trace id
+            log.warning(
+                "dead-lettering %s[%d]@%d: %s: %s",
+                source.topic,
+                source.partition,
+                source.offset,
+                reason,
+                letter.error[:200],
+            )
         self.metrics.dead_letters.add(1, {"reason": reason, "topic": source.topic})
-        self._produce(_Outgoing(source, self.dlq_topic, source.key, source.value, letter.to_headers()))
+        span, headers = self.tracing.send(source.span, self.dlq_topic, source.key, letter.to_headers())
+        span.set_attribute("rankstream.dlq.reason", reason)
+        self._produce(_Outgoing(source, self.dlq_topic, source.key, source.value, headers, span))
 
     def poll(self, timeout_s: float = 0.0) -> None:
         """Serve delivery callbacks and re-produce what failed (once each per call)."""
@@ -140,12 +154,17 @@ class Publisher:
                 self._failed_with(out, exc.args[0])
                 return
 
-    def _delivered(self, err: KafkaError | None, _msg: Message, out: _Outgoing) -> None:
+    def _delivered(self, err: KafkaError | None, msg: Message, out: _Outgoing) -> None:
         if err is not None:
             self._failed_with(out, err)
             return
         src = out.source
         self.tracker.finish(src.topic, src.partition, src.offset)
+        out.span.set_attributes(
+            {"messaging.destination.partition.id": str(msg.partition()), "messaging.kafka.offset": msg.offset()}
+        )
+        out.span.end()
+        src.span.end()
         if out.topic == self.results_topic:
             self.metrics.results.add(1)
             self.metrics.request_latency.record(time.monotonic() - src.received_at)
@@ -158,6 +177,7 @@ class Publisher:
             log.error("producing to %s failed (%s); producing again", out.topic, err)
             self._failed.append(out)
         elif out.topic == self.results_topic:
+            failed(out.span, err.str())
             self.dead_letter(out.source, "processing_failed", f"the result could not be published: {err.str()}")
         elif not out.truncated:
             log.error("dead letter for %s too large (%s); producing it truncated", out.source.topic, err)
@@ -167,3 +187,5 @@ class Publisher:
             log.error("dropping dead letter of %s[%d]@%d: %s", src.topic, src.partition, src.offset, err)
             self.metrics.dead_letters_dropped.add(1, {"topic": src.topic})
             self.tracker.finish(src.topic, src.partition, src.offset)
+            failed(out.span, err.str())
+            failed(src.span, f"dead letter dropped: {err.str()}")

@@ -9,6 +9,9 @@ never silently late. `expire` answers the queries whose deadline came while they
 calls it from its watcher thread); `handle` answers degraded, without scoring, each query of its
 batch that the batch would finish after its deadline, estimated from the seconds per unit of cost
 measured so far. Degraded answers follow `rank.degraded`; late and degraded answers are counted.
+
+Traces (`worker.tracing`): a query's `process` span gets `batch wait`, `context fetch` and `score`
+children, and each engine call a `score batch` span linked to the queries it scored.
 """
 
 import time
@@ -23,6 +26,7 @@ from worker.kafka import Source
 from worker.publish import Publisher
 from worker.rank import degraded, rank
 from worker.telemetry import Metrics
+from worker.tracing import NO_TRACING, Tracing, wall_ns
 
 # Prompt tokens around each item (head + tail) and per request (the prefix), for batch costing
 # before the contexts are fetched; exact counts are not needed to bound a batch. With the job-first
@@ -63,8 +67,10 @@ class QueryScorer:
         metrics: Metrics,
         context_budget_tokens: int,
         first_stage_weight: float = 0.0,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self.scorer = scorer
+        self.tracing = tracing
         self.first_stage_weight = first_stage_weight
         self.store = store
         self.publisher = publisher
@@ -96,6 +102,8 @@ class QueryScorer:
     def _score(self, items: list[PendingQuery], started: float) -> None:
         for pending in items:
             self.metrics.queue_wait.record(started - pending.enqueued_at)
+            waited = self.tracing.child(pending.source.span, "batch wait", start_ns=wall_ns(pending.enqueued_at))
+            waited.end(wall_ns(started))
         fetched = [self._fetch(p) for p in items]
         encoded = [
             EncodedQuery(p.query.query, [c.token_ids for c in contexts if c is not None])
@@ -103,7 +111,9 @@ class QueryScorer:
         ]
         tokens = sum(len(ids) for q in encoded for ids in q.contexts)
         forward_started = time.monotonic()
-        scores = self.scorer.score_encoded(encoded)
+        batch = {"rankstream.batch.requests": len(items), "rankstream.batch.tokens": tokens}
+        with self.tracing.shared("score", [p.source.span for p in items], batch):
+            scores = self.scorer.score_encoded(encoded)
         self.metrics.forward_seconds.record(time.monotonic() - forward_started)
         elapsed = time.monotonic() - started
         self.metrics.batch_requests.record(len(items))
@@ -116,7 +126,9 @@ class QueryScorer:
     def _fetch(self, pending: PendingQuery) -> list[Context | None]:
         """A query's contexts, in one round trip (timed apart from the model)."""
         began = time.monotonic()
-        contexts = self.store.get_many(pending.query.candidate_job_ids)
+        fetch = {"db.system.name": "redis", "rankstream.candidates": len(pending.query.candidate_job_ids)}
+        with self.tracing.step(pending.source.span, "context fetch", fetch):
+            contexts = self.store.get_many(pending.query.candidate_job_ids)
         self.metrics.context_fetch.record(time.monotonic() - began)
         self.metrics.request_items.record(len(contexts))
         return contexts
@@ -140,6 +152,7 @@ class QueryScorer:
 
     def _degrade(self, pending: PendingQuery) -> None:
         self.metrics.deadline_answers.add(1, {"outcome": "degraded"})
+        pending.source.span.set_attribute("rankstream.degraded", "deadline_exceeded")
         results = degraded(pending.query, "deadline_exceeded", self.scorer.name, self.store.compressor_id)
         self.publisher.result(pending.source, results)
 

@@ -129,6 +129,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
         settings.topic_results,
         settings.topic_dlq,
         settings.worker_id,
+        telemetry.tracing,
     )
     linger_s = settings.batch_linger_ms / 1e3
     routes: dict[str, Route] = {}
@@ -154,6 +155,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             telemetry.metrics,
             context_tokens(settings),
             settings.first_stage_weight,
+            telemetry.tracing,
         )
         routes[settings.topic_queries] = Route(
             Validator(parse_search_query),

@@ -97,4 +97,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # "json": one object a line with the trace and span ids (`worker.logs`), for log pipelines.
     log_format: Literal["text", "json"] = "text"
+    # Traces (`worker.tracing`): the OTLP receiver's base URL (http://collector:4318 for http/protobuf,
+    # http://collector:4317 for grpc); None: spans are neither recorded nor exported.
+    otlp_endpoint: str | None = None
+    otlp_protocol: Literal["http/protobuf", "grpc"] = "http/protobuf"
+    # Share of new traces sampled; a trace continued from an input's traceparent follows its sampling flag.
+    trace_sample_ratio: float = Field(1.0, ge=0, le=1)
     worker_id: str = Field(default_factory=_default_worker_id)

@@ -4,8 +4,8 @@ Metrics go to a Prometheus registry of this worker's own (served at /metrics by 
 with the process's own (resident memory, CPU seconds, open files: prometheus_client's
 ProcessCollector). `Metrics.start_at_zero(topics)` adds 0 to every counter series whose labels are
 known up front (dead letters by reason and topic, ...), so rates and alerts see them before the first
-event. Nothing here is global: each Telemetry owns its provider, so tests can make many. Ignores
-traces (`worker.tracing`).
+event. Nothing here is global: each Telemetry owns its providers, so tests can make many. It holds
+the worker's `Tracing` too (`worker.tracing`: spans, OTLP export) and shuts both down.
 """
 
 from collections.abc import Callable, Iterable
@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, ProcessCollector, generate_late
 
 from schemas import DeadLetterReason
 from worker.settings import Settings
+from worker.tracing import Tracing
 
 # Latency buckets (seconds) spanning a cached-context forward pass (~10 ms) to a stalled one (10 s).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -117,6 +118,7 @@ class Telemetry:
         self._meters = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)], resource=resource)
         self.meter = self._meters.get_meter("rankstream")
         self.metrics = Metrics.create(self.meter)
+        self.tracing = Tracing.create(settings, resource)
 
     def gauge(self, name: str, description: str, read: Callable[[], float]) -> None:
         """A value read at scrape time (queue depth, in-flight messages, paused partitions)."""
@@ -135,3 +137,4 @@ class Telemetry:
 
     def shutdown(self) -> None:
         self._meters.shutdown()
+        self.tracing.shutdown()

@@ -29,9 +29,11 @@ class Cluster:
     def __post_init__(self) -> None:
         self.producer = Producer({"bootstrap.servers": self.services.bootstrap})
 
-    def produce(self, topic: str, key: str | None, value: bytes | dict) -> None:
+    def produce(
+        self, topic: str, key: str | None, value: bytes | dict, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
         raw = json.dumps(value).encode() if isinstance(value, dict) else value
-        self.producer.produce(self.topics[topic], raw, key.encode() if key else None)
+        self.producer.produce(self.topics[topic], raw, key.encode() if key else None, headers=headers)
 
     def flush(self) -> None:
         assert self.producer.flush(30) == 0

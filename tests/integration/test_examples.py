@@ -1,5 +1,6 @@
 """The examples, run as a user runs them, against the dev broker and a worker: postings, queries, results."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,8 @@ from tests.integration.conftest import Cluster
 from tests.integration.test_end_to_end import wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# A request id and the trace id of the traceparent printed on its line (by the producer and the consumer).
+TRACE = re.compile(r"^(?:sent )?(ex-\d)\b.* traceparent=00-([0-9a-f]{32})-", re.MULTILINE)
 
 
 def example(cluster: Cluster, *args: str) -> subprocess.CompletedProcess:
@@ -34,3 +37,8 @@ def test_the_example_producer_and_consumer_work_against_the_dev_broker(cluster: 
     assert set(lines) == {"ex-1", "ex-2"}
     for line in lines.values():
         assert all(job in line for job in ("ex-nurse", "ex-python", "ex-barista")) and "unscored" not in line
+    sent = dict(TRACE.findall(queries.stdout))
+    assert sent.keys() == {"ex-1", "ex-2"}
+    assert {request: trace for request, trace in TRACE.findall(results.stdout)} == sent, (
+        "each result continues its query's trace"
+    )
