@@ -5,7 +5,8 @@ Two ways to apply the same rule to a `PackedBatch` (its blocks are the rule in c
 - `dense_mask`: the 4D additive mask (1, 1, T, T) over the whole token stream, handed to the
   model's own SDPA attention with the position ids. Any HF decoder that honours a custom 4D mask
   runs it (transformers 5 returns a 4D mask as is from `create_causal_mask`). Quadratic in T: the
-  reference, and the fallback for attention variants `block_attention` does not cover.
+  reference, the CUDA graphs' path, and the fallback for attention variants `block_attention` does
+  not cover.
 - `block_attention`: registered with transformers as the attention implementation `BLOCK_ATTENTION`
   (plain SDPA, unless the call carries a block layout). It gathers each block's queries and keys
   (its prefix, then itself), adds the block's additive mask (one (Q, K) plane per block, broadcast
@@ -20,8 +21,10 @@ Blocks are grouped by query length (powers of two), so short and long items do n
 and groups are cut small enough for their scores to stay in cache.
 Sliding windows (Gemma 3, Mistral): `block_layout(..., window=W)` gives each group a second mask
 that also hides keys W or more positions behind the query, and a layer with a sliding window uses it;
-groups whose blocks fit in W share the one mask. The dense mask has no second mask: `check_window`
-refuses a batch with a block (prefix + item) longer than the window (`model_window`) there.
+groups whose blocks fit in W share the one mask. `dense_mask(..., window=W)` gives the two masks as
+transformers' mapping per layer type ({"full_attention": ..., "sliding_attention": ...}, what Gemma 2/3
+and Qwen2/3 decoders take in place of building their own), the sliding one hiding keys W or more
+positions (position ids) behind the query, as transformers' own sliding mask does.
 Ignores: logit soft-capping and attention sinks (such models must use the mask).
 """
 
@@ -40,6 +43,10 @@ BLOCK_ATTENTION = "rankstream_blocks"
 # mask, softmax and second matmul (measured on 2 cores: 1.6-1.8x faster attention than one group
 # of 16-64 blocks, for 85- and 475-token items alike).
 MAX_SCORE_PLANE = 1 << 16
+# transformers' names of the layer types a decoder with sliding-window layers keys its masks by.
+FULL_LAYERS, SLIDING_LAYERS = "full_attention", "sliding_attention"
+# A dense mask: one 4D tensor for every layer, or one per layer type.
+Mask = torch.Tensor | dict[str, torch.Tensor]
 
 
 def _query_owner(batch: PackedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,16 +56,26 @@ def _query_owner(batch: PackedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return owner, prefix_start, prefix_start + np.repeat(batch.block_prefix_len, batch.block_len)
 
 
-def dense_mask(batch: PackedBatch, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """The (1, 1, T, T) additive mask: 0 where a query may attend, the dtype's minimum elsewhere."""
+def dense_mask(batch: PackedBatch, dtype: torch.dtype, device: torch.device, window: int | None = None) -> Mask:
+    """The (1, 1, T, T) additive mask: 0 where a query may attend, the dtype's minimum elsewhere.
+    With a sliding `window`: one such mask per layer type, the sliding layers' also hiding keys
+    `window` or more positions behind the query."""
     if batch.past:
         raise ValueError("cached prefixes need block attention (the dense mask covers the stream only)")
     owner, prefix_start, prefix_end = (torch.from_numpy(a).to(device) for a in _query_owner(batch))
-    pos = torch.arange(batch.tokens, device=device)
-    own = (owner[None, :] == owner[:, None]) & (pos[None, :] <= pos[:, None])
-    prefix = (pos[None, :] >= prefix_start[:, None]) & (pos[None, :] < prefix_end[:, None])
-    mask = torch.zeros((batch.tokens, batch.tokens), dtype=dtype, device=device)
-    return mask.masked_fill_(~(own | prefix), torch.finfo(dtype).min)[None, None]
+    at = torch.arange(batch.tokens, device=device)
+    own = (owner[None, :] == owner[:, None]) & (at[None, :] <= at[:, None])
+    allowed = own | ((at[None, :] >= prefix_start[:, None]) & (at[None, :] < prefix_end[:, None]))
+    if window is None:
+        return _dense_additive(allowed, dtype)
+    position = torch.from_numpy(batch.position_ids).to(device)
+    near = position[None, :] > position[:, None] - window
+    return {FULL_LAYERS: _dense_additive(allowed, dtype), SLIDING_LAYERS: _dense_additive(allowed & near, dtype)}
+
+
+def _dense_additive(allowed: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
+    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[None, None]
 
 
 @dataclass(frozen=True)
@@ -169,13 +186,6 @@ def model_window(model: torch.nn.Module) -> int | None:
     """The shortest sliding window of the model's attention layers, None without any."""
     windows = [w for m in model.modules() if isinstance(w := getattr(m, "sliding_window", None), int) and w > 0]
     return min(windows, default=None)
-
-
-def check_window(batch: PackedBatch, window: int | None) -> None:
-    """Refuse a batch whose longest block (prefix + item) would reach past a sliding window."""
-    span = int((batch.block_prefix_len + batch.block_len).max())
-    if window is not None and span > window:
-        raise ValueError(f"a {span}-token block (prefix + item) exceeds the model's {window}-token sliding window")
 
 
 def _attend(

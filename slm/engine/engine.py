@@ -40,7 +40,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, model_validator
 from transformers import PreTrainedModel
 
-from slm.engine.attention import BLOCK_ATTENTION, block_layout, check_window, dense_mask, model_window
+from slm.engine.attention import BLOCK_ATTENTION, block_layout, dense_mask, model_window
 from slm.engine.device import GraphedBody, Uploader, make_uploader
 from slm.engine.packing import PackedBatch, Prefix, ScoreRequest, pack
 from slm.engine.prefix_cache import PrefixCache, PrefixKeys, split_kept, stack_past
@@ -142,8 +142,7 @@ class ScoringEngine:
             # would otherwise make it build a T x T "packed sequence" mask the blocks do not use).
             args = {"attention_mask": torch.ones_like(ids, dtype=torch.bool), "block_layout": layout}
         else:
-            check_window(batch, self.window)  # the dense mask has no sliding windows
-            mask = dense_mask(batch, self.dtype, self.device)
+            mask = dense_mask(batch, self.dtype, self.device, self.window)
             if self.graphed is not None:
                 return self.graphed(ids, positions, mask)
             args = {"attention_mask": mask}

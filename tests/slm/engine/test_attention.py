@@ -49,6 +49,25 @@ def test_items_see_the_prefix_but_not_each_other() -> None:
     assert allowed[second, prefix_start : prefix_start + 3].all() and not allowed[second, first]
 
 
+def test_a_sliding_window_gives_a_second_mask_that_block_attention_applies_alike() -> None:
+    """Per layer type: the full mask is the rule; the sliding one also hides keys `window` positions back."""
+    batch, window = mixed_batch(), 4
+    masks = dense_mask(batch, torch.float32, torch.device("cpu"), window)
+    assert isinstance(masks, dict) and set(masks) == {attention.FULL_LAYERS, attention.SLIDING_LAYERS}
+    near = batch.position_ids[None, :] > batch.position_ids[:, None] - window
+    sliding = masks[attention.SLIDING_LAYERS]
+    assert np.array_equal((masks[attention.FULL_LAYERS][0, 0] == 0).numpy(), allowed_by_rule(batch))
+    assert np.array_equal((sliding[0, 0] == 0).numpy(), allowed_by_rule(batch) & near)
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 1, 2, batch.tokens, 8)
+    layer = torch.nn.Module()
+    layer.sliding_window = window
+    layout = block_layout(batch, torch.float32, torch.device("cpu"), window=window)
+    got, _ = block_attention(layer, q, k, v, None, scaling=8**-0.5, block_layout=layout)
+    want = F.scaled_dot_product_attention(q, k, v, sliding)
+    torch.testing.assert_close(got, want.transpose(1, 2), atol=1e-5, rtol=1e-5)
+
+
 @pytest.mark.parametrize(("heads", "kv_heads"), [(4, 4), (6, 2)])
 @pytest.mark.parametrize("plane", [attention.MAX_SCORE_PLANE, 64])  # 64: one block per group
 def test_block_attention_equals_sdpa_with_the_dense_mask(

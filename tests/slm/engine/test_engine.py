@@ -45,15 +45,15 @@ def test_block_attention_applies_sliding_windows(window: int) -> None:
     assert np.abs(scores(engine, requests) - reference(model, requests)).max() < FP32_TOLERANCE
 
 
-def test_the_dense_mask_refuses_blocks_longer_than_a_sliding_window() -> None:
-    """The dense mask has no sliding windows; inside one a window changes nothing, so it must hold."""
+@pytest.mark.parametrize("window", [8, 64])
+def test_the_dense_mask_applies_sliding_windows_like_the_blocks(window: int) -> None:
+    """The CUDA graphs' path (the dense mask) on blocks longer than the window: the block path's scores."""
     requests = random_requests(0)
-    model = tiny_gemma3(sliding_window=64)
-    engine = ScoringEngine(model, YES, NO, EngineConfig(token_budget=4096, attention="mask"))
-    assert np.abs(scores(engine, requests) - reference(model, requests)).max() < FP32_TOLERANCE
-    narrow = ScoringEngine(tiny_gemma3(sliding_window=8), YES, NO, EngineConfig(token_budget=4096, attention="mask"))
-    with pytest.raises(ValueError, match="sliding window"):
-        scores(narrow, requests)
+    model = tiny_gemma3(sliding_window=window)
+    dense = scores(ScoringEngine(model, YES, NO, EngineConfig(token_budget=4096, attention="mask")), requests)
+    blocks = scores(ScoringEngine(model, YES, NO, EngineConfig(token_budget=4096, attention="blocks")), requests)
+    assert np.abs(dense - blocks).max() < FP32_TOLERANCE
+    assert np.abs(dense - reference(model, requests)).max() < FP32_TOLERANCE
 
 
 def test_bf16_multi_item_ranks_like_pairwise() -> None:
