@@ -1,0 +1,64 @@
+"""`bench.load` end to end on the tiny model: its quick form (with a short soak) starts a real broker,
+Redis and worker, measures every phase, writes the JSON and the plot, and stops what it started."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.load import DEADLINE_MS, DEADLINE_PHASE, HALF, LOADS, SOAK_PHASE
+from bench.load_traffic import PERCENTILES
+from tests.slm.test_data_onet import ONET_DIR
+
+# Start-up (~20 s), a 40-query burst, seven 5 s phases and their drains: about a minute and a half on
+# a busy 2-core machine.
+RUN_TIMEOUT_S = 300
+# A soak of 3 s: the phase is there, not its growth.
+SOAK_MINUTES = "0.05"
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen([sys.executable, "-m", "bench.load", *args], stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)  # the bench stops its worker and services on SIGTERM
+        out, _ = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out)
+
+
+def test_the_quick_run_measures_every_phase_and_stops_what_it_started(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    args = ["--quick", "--model", str(tiny_model_dir), "--onet-dir", str(ONET_DIR), "--out", str(out)]
+    done = _run([*args, "--soak-minutes", SOAK_MINUTES])
+    assert done.returncode == 0, done.stdout
+    result = json.loads(out.read_text())
+    assert not any(_answers(port) for port in result["ports"].values())  # broker, Redis and worker are gone
+
+    phases = [r["phase"] for r in result["rows"]]
+    assert phases == ["max", *(f"{load:.0%}" for load in LOADS), DEADLINE_PHASE, SOAK_PHASE]
+    for row in result["rows"]:
+        assert row["sent"] > 0 and row["lost"] == 0 and row["answered"] == row["sent"], row
+        assert all(row[f"p{p}_ms"] > 0 for p in PERCENTILES), row
+        assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+    deadline = result["rows"][phases.index(DEADLINE_PHASE)]
+    assert deadline["deadline_ms"] == DEADLINE_MS and 0 <= deadline["within_deadline"] <= 1
+    assert result["engine"]["items_per_s"] > 0 and result["engine"]["query_mean_ms"] > 0
+
+    rss = {p["phase"]: p for p in result["rss"]}
+    assert set(phases) - {"max"} <= set(rss)  # a burst can be over within a sample interval
+    assert all(0 < p["start_mb"] <= p["max_mb"] for p in rss.values())
+    checks = {c["measure"]: c for c in result["versus_engine"]}
+    assert checks[f"P99 at {HALF} load / engine's mean ms per query"]["value"] > 0
+    assert checks["soak RSS growth %"]["value"] is not None
+    assert "O*NET" in result["attribution"] and out.with_suffix(".png").stat().st_size > 0
