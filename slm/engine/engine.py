@@ -50,6 +50,11 @@ Attention = Literal["blocks", "mask"]
 # Tuned by `python -m bench.scorer` on a 2-core AVX512-BF16 CPU: the block attention's cost does not
 # grow with the batch, so the budget only trades per-call overhead against latency and memory.
 DEFAULT_TOKEN_BUDGET = 2048
+# The block path pads each batch's token stream to a multiple of this. CPU matmul libraries keep
+# ~0.3-0.6 MB of kernel state for every new shape they meet, for good: with a token count that
+# differs from call to call, a worker's RSS grew by gigabytes over hours. Padding bounds the shapes
+# to budget / 128 (32 at the default budget) for ~64 extra tokens per call (measured flat memory).
+SHAPE_BUCKET_TOKENS = 128
 
 __all__ = ["DEFAULT_TOKEN_BUDGET", "Attention", "EngineConfig", "Mode", "ScoreRequest", "ScoringEngine"]
 
@@ -73,6 +78,14 @@ class EngineConfig(BaseModel):
         if self.prefix_cache_bytes and self.attention != "blocks":
             raise ValueError("a prefix cache needs attention='blocks'")
         return self
+
+
+def bucketed(stream: torch.Tensor) -> torch.Tensor:
+    """A (1, T) stream padded with zeros to a multiple of SHAPE_BUCKET_TOKENS. The block attention
+    gives padding tokens no block: they attend to nothing, nothing attends to them, and their
+    hidden states are cut off."""
+    pad = -stream.shape[1] % SHAPE_BUCKET_TOKENS
+    return torch.nn.functional.pad(stream, (0, pad)) if pad else stream
 
 
 class ScoringEngine:
@@ -140,6 +153,7 @@ class ScoringEngine:
             layout = block_layout(batch, self.dtype, self.device, stack_past(batch.past, found), keep, self.window)
             # A 2D no-padding mask: transformers then skips its own mask (restarting positions
             # would otherwise make it build a T x T "packed sequence" mask the blocks do not use).
+            ids, positions = bucketed(ids), bucketed(positions)
             args = {"attention_mask": torch.ones_like(ids, dtype=torch.bool), "block_layout": layout}
         else:
             mask = dense_mask(batch, self.dtype, self.device, self.window)
@@ -147,6 +161,7 @@ class ScoringEngine:
                 return self.graphed(ids, positions, mask)
             args = {"attention_mask": mask}
         hidden = self.body(input_ids=ids, position_ids=positions, use_cache=False, **args).last_hidden_state[0]
+        hidden = hidden[: batch.tokens]
         if layout is not None and layout.keep is not None and self.cache is not None:
             for prefix, keys in split_kept(batch.fresh, layout.kept):
                 self.cache.put(prefix, keys)
