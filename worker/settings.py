@@ -60,8 +60,10 @@ class Settings(BaseSettings):
     threads: int | None = None  # torch intra-op threads; None: torch's default (all cores)
     token_budget: int = Field(4096, ge=64)  # tokens per forward pass
     # Keys and values of prefixes already run (`slm.engine.prefix_cache`): with the job-first default model
-    # a prefix is a posting, ~1.7 MB each for SmolLM2 (~9 MB for Qwen3-0.6B). 0 turns it off.
-    prefix_cache_mb: int = Field(1024, ge=0)
+    # a prefix is a posting, ~1.4 MB each for the default model (~9 MB for Qwen3-0.6B). 0 turns it off.
+    # 512 keeps the default worker in a 2 GB container: ~1 GB of weights and libraries, the cache,
+    # and ~0.3 GB of working set at the default token budget (measured: 2.3 GB with 1024).
+    prefix_cache_mb: int = Field(512, ge=0)
     # Weight of a query's `candidate_scores` (z-scored) added to the model's logit (`slm.blend`);
     # 0 ranks by the model alone. The default suits the default model.
     first_stage_weight: float = Field(FIRST_STAGE_WEIGHT, ge=0)

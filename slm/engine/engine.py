@@ -42,6 +42,7 @@ from transformers import PreTrainedModel
 
 from slm.engine.attention import BLOCK_ATTENTION, block_layout, dense_mask, model_window
 from slm.engine.device import GraphedBody, Uploader, make_uploader
+from slm.engine.memory import release_free_memory
 from slm.engine.packing import PackedBatch, Prefix, ScoreRequest, pack
 from slm.engine.prefix_cache import PrefixCache, PrefixKeys, split_kept, stack_past
 
@@ -122,6 +123,8 @@ class ScoringEngine:
         found = self.cache.lookup(tuple(r.prefix) for r in requests) if self.cache is not None else {}
         for batch in self.batches(requests, found):
             scores[batch.targets] = self.run(batch, found)
+        if self.device.type == "cpu":
+            release_free_memory()
         return np.split(scores, np.cumsum(sizes)[:-1]) if requests else []
 
     def batches(
