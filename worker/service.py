@@ -7,6 +7,7 @@ in-flight work, commits, and the process exits 0.
 
 import logging
 import signal
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +174,9 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
 
 
 def run_worker(settings: Settings, role: Role) -> int:
+    stop = threading.Event()  # a SIGTERM while the model loads still stops the worker cleanly (exit 0)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     configure_logging(settings)
     require_model_dir(settings.model_path)
     telemetry = Telemetry(settings)
@@ -187,8 +191,7 @@ def run_worker(settings: Settings, role: Role) -> int:
         )
     loop = build_loop(settings, role, build_parts(settings, role), telemetry)
     ready = loop_readiness(loop, redis_client(settings, CHECK_TIMEOUT_S), make_admin(settings))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: loop.stop_requested.set())
+    loop.stop_requested = stop
     if health:
         health.start()  # serves from now on: `loop` and `ready` exist
     log.info("worker %s started: role=%s topics=%s", settings.worker_id, role, list(loop.routes))
