@@ -21,7 +21,7 @@ import numpy as np
 import redis
 
 from bench.compression_data import SkillPosting, span_recall
-from compressor import ContextEntry, ContextStore
+from compressor import ContextEntry, ContextStore, EventOrder
 from schemas import JobPosting
 from slm.eval.evaluate import EvalSet, ranked
 from slm.eval.metrics import CUTOFF, ndcg
@@ -116,7 +116,7 @@ def redis_round_trip(n_candidates: int = 100, repeats: int = 300, seed: int = 0)
         now = datetime.now(UTC)
         ids = list(range(1000, 1000 + REDIS_CONTEXT_TOKENS))
         text = "x " * REDIS_CONTEXT_TOKENS
-        entries = [ContextEntry(f"job-{i}", text, ids, f"h{i}", now) for i in range(REDIS_ENTRIES)]
+        entries = [ContextEntry(f"job-{i}", text, ids, f"h{i}", EventOrder(now)) for i in range(REDIS_ENTRIES)]
         for start in range(0, REDIS_ENTRIES, 1000):
             store.put_many(entries[start : start + 1000])
         rng = np.random.default_rng(seed)

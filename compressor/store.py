@@ -6,10 +6,14 @@ Fields: `text`, `ids` (token ids as packed little-endian uint32), `compressor` (
 the namespace's compressor, or the extractive fallback of an abstractive one), `hash` (of the
 posting's content), `updated_at` (epoch microseconds, empty when the producer sent none).
 
-Writes are conditional: an upsert older than the stored `updated_at` is ignored (a Lua script makes
-the check and the write atomic). A timed delete leaves a tombstone (only `updated_at` and `deleted`,
-kept for TOMBSTONE_TTL_S), so an older upsert delivered after it (a replay, an unkeyed producer)
-cannot bring the posting back; an untimed delete just removes the entry.
+Writes are conditional on the event's `EventOrder` (a Lua script makes the check and the write atomic):
+a write older than the stored entry is ignored. Older means an earlier `updated_at` when both carry
+one; otherwise (equal times, or a side without one) an offset at or before the stored one in the same
+partition: Kafka keys postings by job_id, so a job's events keep their log order in one partition, and
+a replay or a zombie worker finishing a batch whose partition moved on writes nothing. Every delete
+leaves a tombstone (only the order fields and `deleted`, kept for TOMBSTONE_TTL_S), so an older upsert
+delivered after it cannot bring the posting back. Stored order fields: `updated_at` (epoch
+microseconds), `partition`, `offset` (each empty when unknown).
 Reads of all of a query's candidates take one pipelined round trip;
 an entry whose ids are not whole uint32s reads as missing rather than failing the whole request.
 An unchanged re-post is not rewritten but touched: its `updated_at` advances and its TTL restarts,
@@ -33,40 +37,53 @@ KEY_PREFIX = "rankstream:ctx"
 TOMBSTONE_TTL_S = 7 * 24 * 3600
 _IDS_DTYPE = np.dtype("<u4")  # vocabularies stay far below 2**32; fixed byte order for any reader
 
-# Returns 1 when written, 0 when the stored entry is newer. ARGV: updated_at, ttl, then field pairs.
-_CONDITIONAL_HSET = """
-local stored = redis.call('HGET', KEYS[1], 'updated_at')
-if stored and stored ~= '' and ARGV[1] ~= '' and tonumber(stored) > tonumber(ARGV[1]) then
-  return 0
+# Every script's ARGV starts with the event's order: updated_at, partition, offset ('' when unknown),
+# then a TTL. `stale` is true when the stored entry is at or after that order.
+_STALE = """
+local function known(v) return v and v ~= '' end
+local function stale(key, at, part, off)
+  local s = redis.call('HMGET', key, 'updated_at', 'partition', 'offset')
+  if known(s[1]) and at ~= '' and tonumber(s[1]) ~= tonumber(at) then return tonumber(s[1]) > tonumber(at) end
+  if known(s[2]) and known(s[3]) and part ~= '' and off ~= '' and s[2] == part then
+    return tonumber(s[3]) >= tonumber(off)
+  end
+  return false
 end
+"""
+# Returns 1 when written, 0 when stale. ARGV: order (3), ttl, then field pairs.
+_CONDITIONAL_HSET = (
+    _STALE
+    + """
+if stale(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return 0 end
 redis.call('DEL', KEYS[1])  -- drops a tombstone's fields and its expiry
-redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], unpack(ARGV, 3))
-if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], 'partition', ARGV[2], 'offset', ARGV[3], unpack(ARGV, 5))
+if tonumber(ARGV[4]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1
 """
-# Returns 1 when deleted, 0 when the stored entry is newer. ARGV: updated_at, tombstone ttl.
-_CONDITIONAL_DELETE = """
-local stored = redis.call('HGET', KEYS[1], 'updated_at')
-if stored and stored ~= '' and ARGV[1] ~= '' and tonumber(stored) > tonumber(ARGV[1]) then
-  return 0
-end
+)
+# Returns 1 when deleted (a tombstone left), 0 when stale. ARGV: order (3), tombstone ttl.
+_CONDITIONAL_DELETE = (
+    _STALE
+    + """
+if stale(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return 0 end
 redis.call('DEL', KEYS[1])
-if ARGV[1] ~= '' then
-  redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], 'deleted', '1')
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], 'partition', ARGV[2], 'offset', ARGV[3], 'deleted', '1')
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
-# Returns 1 when the entry exists. ARGV: updated_at, ttl. Advances updated_at, never moves it back.
-_TOUCH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local stored = redis.call('HGET', KEYS[1], 'updated_at')
-if ARGV[1] ~= '' and (not stored or stored == '' or tonumber(stored) < tonumber(ARGV[1])) then
-  redis.call('HSET', KEYS[1], 'updated_at', ARGV[1])
+)
+# Returns 1 when a context is stored. ARGV: order (3), ttl. Moves the order forward, never back.
+_TOUCH = (
+    _STALE
+    + """
+if redis.call('HEXISTS', KEYS[1], 'text') == 0 then return 0 end
+if not stale(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'updated_at', ARGV[1], 'partition', ARGV[2], 'offset', ARGV[3])
 end
-if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if tonumber(ARGV[4]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1
 """
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,21 @@ class Context:
 
 
 @dataclass(frozen=True)
+class EventOrder:
+    """Where a posting event stands among its job's events: the producer's `updated_at`, if any, and
+    its place in the log (partition and offset), if it came from Kafka."""
+
+    updated_at: datetime | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+    def args(self) -> list[str]:
+        """The scripts' ARGV form: epoch microseconds, partition, offset; '' for each one unknown."""
+        at = None if self.updated_at is None else int(self.updated_at.timestamp() * 1_000_000)
+        return ["" if v is None else str(v) for v in (at, self.partition, self.offset)]
+
+
+@dataclass(frozen=True)
 class ContextEntry:
     """A context to write, with what the store needs to order and dedupe it."""
 
@@ -85,7 +117,7 @@ class ContextEntry:
     text: str
     token_ids: Sequence[int]
     content_hash: str
-    updated_at: datetime | None
+    order: EventOrder
     compressor: str | None = None  # who wrote the text, when not the store's compressor (a fallback)
 
 
@@ -95,10 +127,6 @@ def content_hash(posting: JobPosting) -> str:
         include={"title", "description", "company", "location", "skills", "seniority", "work_type"}
     )
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def _micros(at: datetime | None) -> str:
-    return "" if at is None else str(int(at.timestamp() * 1_000_000))
 
 
 def _context(text: bytes | None, ids: bytes | None) -> Context | None:
@@ -148,19 +176,19 @@ class ContextStore:
             ids = np.asarray(e.token_ids, dtype=_IDS_DTYPE).tobytes()
             compressor = e.compressor or self.compressor_id
             fields = ["text", e.text, "ids", ids, "compressor", compressor, "hash", e.content_hash]
-            self._hset(keys=[self.key(e.job_id)], args=[_micros(e.updated_at), self.ttl_seconds, *fields], client=pipe)
+            self._hset(keys=[self.key(e.job_id)], args=[*e.order.args(), self.ttl_seconds, *fields], client=pipe)
         return [bool(r) for r in pipe.execute()]
 
-    def touch_many(self, job_ids: Sequence[str], updated_ats: Sequence[datetime | None]) -> list[bool]:
-        """For unchanged re-posts: advance updated_at and restart the TTL; False where nothing is stored."""
+    def touch_many(self, job_ids: Sequence[str], orders: Sequence[EventOrder]) -> list[bool]:
+        """For unchanged re-posts: advance the order and restart the TTL; False where nothing is stored."""
         pipe = self.client.pipeline(transaction=False)
-        for job_id, at in zip(job_ids, updated_ats, strict=True):
-            self._touch(keys=[self.key(job_id)], args=[_micros(at), self.ttl_seconds], client=pipe)
+        for job_id, order in zip(job_ids, orders, strict=True):
+            self._touch(keys=[self.key(job_id)], args=[*order.args(), self.ttl_seconds], client=pipe)
         return [bool(r) for r in pipe.execute()]
 
-    def delete_many(self, job_ids: Sequence[str], updated_ats: Sequence[datetime | None]) -> list[bool]:
-        """Delete entries (a tombstone where the delete is timed); False where a newer upsert is stored."""
+    def delete_many(self, job_ids: Sequence[str], orders: Sequence[EventOrder]) -> list[bool]:
+        """Delete entries, leaving tombstones; False where a newer event is stored."""
         pipe = self.client.pipeline(transaction=False)
-        for job_id, at in zip(job_ids, updated_ats, strict=True):
-            self._delete(keys=[self.key(job_id)], args=[_micros(at), TOMBSTONE_TTL_S], client=pipe)
+        for job_id, order in zip(job_ids, orders, strict=True):
+            self._delete(keys=[self.key(job_id)], args=[*order.args(), TOMBSTONE_TTL_S], client=pipe)
         return [bool(r) for r in pipe.execute()]

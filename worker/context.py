@@ -11,7 +11,7 @@ its outcome is in Redis.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from compressor import Compressed, ContextEntry, ContextStore, content_hash
+from compressor import Compressed, ContextEntry, ContextStore, EventOrder, content_hash
 from schemas import JobPosting, JobPostingDelete
 from schemas.postings import PostingEvent
 from worker.batch import Batch
@@ -27,6 +27,15 @@ CompressMany = Callable[[Sequence[JobPosting]], list[Compressed]]
 class PendingPosting:
     source: Source
     event: PostingEvent
+
+    @property
+    def order(self) -> EventOrder:
+        return EventOrder(self.event.updated_at, self.source.partition, self.source.offset)
+
+    @property
+    def posting(self) -> JobPosting:
+        assert isinstance(self.event, JobPosting), "an upsert"
+        return self.event
 
 
 def supersedes(held: PostingEvent, later: PostingEvent) -> bool:
@@ -53,42 +62,45 @@ class ContextWriter:
         """Apply a batch of posting events to the store.
 
         1. keep one event per job: the later one, unless `supersedes` keeps the earlier;
-        2. delete the jobs whose event is a delete (the store leaves a tombstone for a timed one,
-           and ignores a delete older than what it holds);
-        3. upsert the rest (`_upsert`): unchanged content only touches `updated_at` and the TTL;
+        2. delete the jobs whose event is a delete (the store leaves a tombstone, and ignores a
+           delete older than what it holds);
+        3. upsert the rest (`_upsert`): unchanged content only moves the stored order and the TTL;
            changed content is compressed and tokenized in one call, then written, and the store
-           ignores a write older than what it holds;
+           ignores a write older than what it holds (each write carries its event's `EventOrder`:
+           `updated_at` and the message's partition and offset, so a replay or a zombie's late
+           batch writes nothing);
         4. finish every message of the batch (its offset and its `process` span), now that its outcome
            is in Redis.
         """
-        latest: dict[str, PostingEvent] = {}
+        latest: dict[str, PendingPosting] = {}
         for pending in batch.items:
-            event, held = pending.event, latest.get(pending.event.job_id)
-            if held is None or not supersedes(held, event):
-                latest[event.job_id] = event
-        deletes = [e for e in latest.values() if isinstance(e, JobPostingDelete)]
-        deleted = self.store.delete_many([e.job_id for e in deletes], [e.updated_at for e in deletes])
+            held = latest.get(pending.event.job_id)
+            if held is None or not supersedes(held.event, pending.event):
+                latest[pending.event.job_id] = pending
+        deletes = [p for p in latest.values() if isinstance(p.event, JobPostingDelete)]
+        deleted = self.store.delete_many([p.event.job_id for p in deletes], [p.order for p in deletes])
         self.metrics.contexts.add(sum(deleted), {"outcome": "deleted"})
         self.metrics.contexts.add(len(deleted) - sum(deleted), {"outcome": "stale"})
-        self._upsert([e for e in latest.values() if isinstance(e, JobPosting)])
+        self._upsert([p for p in latest.values() if isinstance(p.event, JobPosting)])
         for pending in batch.items:
             src = pending.source
             self.tracker.finish(src.topic, src.partition, src.offset)
             src.span.end()
 
-    def _upsert(self, postings: list[JobPosting]) -> None:
+    def _upsert(self, upserts: list[PendingPosting]) -> None:
+        postings = [p.posting for p in upserts]
         hashes = [content_hash(p) for p in postings]
         stored = self.store.stored_hashes([p.job_id for p in postings])
-        unchanged = [p for p, h, s in zip(postings, hashes, stored, strict=True) if h == s]
-        changed = [(p, h) for p, h, s in zip(postings, hashes, stored, strict=True) if h != s]
-        self.store.touch_many([p.job_id for p in unchanged], [p.updated_at for p in unchanged])
+        unchanged = [u for u, h, s in zip(upserts, hashes, stored, strict=True) if h == s]
+        changed = [(u, h) for u, h, s in zip(upserts, hashes, stored, strict=True) if h != s]
+        self.store.touch_many([u.event.job_id for u in unchanged], [u.order for u in unchanged])
         self.metrics.contexts.add(len(unchanged), {"outcome": "unchanged"})
         if not changed:
             return
-        compressed = self.compress_many([p for p, _ in changed])
+        compressed = self.compress_many([u.posting for u, _ in changed])
         entries = [
-            ContextEntry(p.job_id, c.text, c.token_ids, h, p.updated_at, c.compressor)
-            for (p, h), c in zip(changed, compressed, strict=True)
+            ContextEntry(u.event.job_id, c.text, c.token_ids, h, u.order, c.compressor)
+            for (u, h), c in zip(changed, compressed, strict=True)
         ]
         written = self.store.put_many(entries)
         self.metrics.contexts.add(sum(written), {"outcome": "written"})

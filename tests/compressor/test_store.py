@@ -1,18 +1,23 @@
-"""The context store against a real Redis: round trip, ordering by updated_at, dedupe hashes, deletes."""
+"""The context store against a real Redis: round trip, event order (updated_at, then the log), dedupe
+hashes, deletes and their tombstones."""
 
 import struct
 from datetime import UTC, datetime, timedelta
 
 import redis
 
-from compressor import ContextEntry, ContextStore
+from compressor import ContextEntry, ContextStore, EventOrder
 from compressor.store import TOMBSTONE_TTL_S
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 def entry(job_id: str, text: str, at: datetime | None, ids: list[int] | None = None) -> ContextEntry:
-    return ContextEntry(job_id, text, ids or [1, 2, 70000], f"hash-{text}", at)
+    return ContextEntry(job_id, text, ids or [1, 2, 70000], f"hash-{text}", EventOrder(at))
+
+
+def at(*times: datetime | None) -> list[EventOrder]:
+    return [EventOrder(t) for t in times]
 
 
 def test_round_trip_keeps_text_and_token_ids(redis_client: redis.Redis) -> None:
@@ -41,14 +46,14 @@ def test_versions_coexist_and_delete_removes(redis_client: redis.Redis) -> None:
     new.put_many([entry("j1", "new", T0)])
     assert old.get_many(["j1"])[0].text == "old" and new.get_many(["j1"])[0].text == "new"
     assert new.stored_hashes(["j1", "j2"]) == ["hash-new", None]
-    assert new.delete_many(["j1"], [None]) == [True]
+    assert new.delete_many(["j1"], at(None)) == [True]
     assert new.get_many(["j1"]) == [None]
     assert old.get_many(["j1"])[0].text == "old"
 
 
 def test_a_fallback_context_offers_no_hash_so_its_repost_is_compressed_again(redis_client: redis.Redis) -> None:
     store = ContextStore(redis_client, "abstractive@1+smollm2", "tok-a")
-    fallback = ContextEntry("j1", "cut", [1], "hash-cut", T0, compressor="extractive@1")
+    fallback = ContextEntry("j1", "cut", [1], "hash-cut", EventOrder(T0), compressor="extractive@1")
     store.put_many([fallback, entry("j2", "summary", T0)])
     assert store.stored_hashes(["j1", "j2"]) == [None, "hash-summary"]
 
@@ -56,7 +61,8 @@ def test_a_fallback_context_offers_no_hash_so_its_repost_is_compressed_again(red
 def test_a_timed_delete_leaves_a_tombstone_older_upserts_cannot_pass(redis_client: redis.Redis) -> None:
     store = ContextStore(redis_client, "extractive@1", "tok-a")
     store.put_many([entry("j1", "v1", T0), entry("j2", "v9", T0 + timedelta(days=2))])
-    assert store.delete_many(["j1", "j2"], [T0 + timedelta(days=1)] * 2) == [True, False]  # j2 is newer
+    day_later = T0 + timedelta(days=1)
+    assert store.delete_many(["j1", "j2"], at(day_later, day_later)) == [True, False]  # j2 is newer
     assert store.get_many(["j1", "j2"])[0] is None and store.stored_hashes(["j1"]) == [None]
     assert 0 < redis_client.ttl(store.key("j1")) <= TOMBSTONE_TTL_S
     assert store.put_many([entry("j1", "replayed", T0)]) == [False]  # an older upsert, delivered late
@@ -72,7 +78,7 @@ def test_ttl_applies(redis_client: redis.Redis) -> None:
 
 def test_stored_fields_and_packed_little_endian_ids(redis_client: redis.Redis) -> None:
     store = ContextStore(redis_client, "abstractive@1+m", "tok-a")
-    fallback = ContextEntry("j2", "b", [1], "h2", None, compressor="extractive@2")
+    fallback = ContextEntry("j2", "b", [1], "h2", EventOrder(), compressor="extractive@2")
     store.put_many([entry("j1", "a", T0, [1, 256, 2**32 - 1]), fallback])
     stored = redis_client.hgetall(store.key("j1"))
     assert stored[b"ids"] == struct.pack("<3I", 1, 256, 2**32 - 1)
@@ -93,9 +99,30 @@ def test_touch_advances_updated_at_and_restarts_the_ttl(redis_client: redis.Redi
     store = ContextStore(redis_client, "extractive@1", "tok-a", ttl_seconds=100)
     store.put_many([entry("j1", "v1", T0)])
     redis_client.expire(store.key("j1"), 5)
-    assert store.touch_many(["j1", "missing"], [T0 + timedelta(days=1), T0]) == [True, False]
+    assert store.touch_many(["j1", "missing"], at(T0 + timedelta(days=1), T0)) == [True, False]
     assert redis_client.ttl(store.key("j1")) > 5
     assert store.put_many([entry("j1", "stale", T0 + timedelta(hours=1))]) == [False]
-    store.touch_many(["j1"], [T0])  # an older touch never moves updated_at back
+    store.touch_many(["j1"], at(T0))  # an older touch never moves updated_at back
     assert store.put_many([entry("j1", "stale", T0 + timedelta(hours=1))]) == [False]
     assert not redis_client.exists(store.key("missing"))
+
+
+def test_the_log_orders_events_without_updated_at_so_replays_and_zombies_write_nothing(
+    redis_client: redis.Redis,
+) -> None:
+    store = ContextStore(redis_client, "extractive@1", "tok-a")
+
+    def put(text: str, offset: int, partition: int = 0, when: datetime | None = None) -> bool:
+        order = EventOrder(when, partition, offset)
+        return store.put_many([ContextEntry("j1", text, [1], f"hash-{text}", order)])[0]
+
+    assert put("v1", 10) and put("v2", 12)
+    assert not put("v1-replayed", 10), "a replayed older event"
+    assert not put("v2-again", 12), "the same event again"
+    assert store.delete_many(["j1"], [EventOrder(None, 0, 13)]) == [True]
+    assert not put("zombie", 11), "a zombie's late batch cannot bring a deleted posting back"
+    assert store.get_many(["j1"]) == [None]
+    assert put("v3", 14)
+    assert put("timed", 15, when=T0), "against an untimed entry the log decides"
+    assert not put("earlier", 16, when=T0 - timedelta(days=1)), "between timed events updated_at decides"
+    assert put("other-partition", 1, partition=3), "offsets of another partition do not compare"

@@ -70,3 +70,12 @@ def test_supersedes_only_when_both_are_timed_and_the_later_is_older() -> None:
     assert not supersedes(upsert("a", "x", T1), upsert("a", "y", T2))
     assert not supersedes(upsert("a", "x", T2), upsert("a", "y"))
     assert not supersedes(upsert("a", "x"), upsert("a", "y", T1))
+
+
+def test_a_late_batch_of_earlier_offsets_writes_nothing(redis_client: redis.Redis) -> None:
+    """A zombie (a worker whose partition moved on) or a replay finishes after the new owner."""
+    writer, _, _, store = make_writer(redis_client)
+    writer.handle(Batch([pending(5, upsert("a", "Current")), pending(6, JobPostingDelete(op="delete", job_id="b"))]))
+    writer.handle(Batch([pending(3, upsert("a", "Stale")), pending(4, upsert("b", "Deleted later"))]))
+    assert store.get_many(["a", "b"])[0].text == "Current ctx"
+    assert store.get_many(["b"]) == [None], "an upsert before a delete cannot bring the posting back"
