@@ -108,7 +108,7 @@ def run_demo(settings: Settings) -> int:
         console.print(line)
     settings = settings.model_copy(update={"model_path": _model_path(settings), "http_port": 0})
     parts = build_parts(settings, "all")
-    loop = build_loop(settings, "all", parts, Telemetry(settings))
+    loop = build_loop(settings, "all", parts, Telemetry(settings, settings.consumer_group("all")))
     worker = threading.Thread(target=loop.run, name="demo-worker")
     worker.start()
     results: dict[str, RankedResults] = {}

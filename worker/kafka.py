@@ -76,6 +76,7 @@ def client_config(settings: Settings) -> dict[str, object]:
 
 def make_consumer(
     settings: Settings,
+    group: str,
     topics: list[str],
     on_assign: RebalanceCallback,
     on_revoke: RebalanceCallback,
@@ -87,7 +88,7 @@ def make_consumer(
     consumer = Consumer(
         {
             **client_config(settings),
-            "group.id": settings.group_id,
+            "group.id": group,
             "client.id": settings.worker_id,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

@@ -69,12 +69,14 @@ class ConsumeLoop:
     def __init__(
         self,
         settings: Settings,
+        group: str,
         routes: dict[str, Route[Any, Any]],
         publisher: Publisher,
         tracker: OffsetTracker,
         telemetry: Telemetry,
     ) -> None:
         self.settings = settings
+        self.group = group
         self.routes = routes
         self.publisher = publisher
         self.tracker = tracker
@@ -108,6 +110,7 @@ class ConsumeLoop:
         """Consume until stop is requested; returns the process exit code (steps in the module docstring)."""
         self.consumer = make_consumer(
             self.settings,
+            self.group,
             list(self.routes),
             self._on_assign,
             self._on_revoke,

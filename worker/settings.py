@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # --- Kafka ---
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_options: dict[str, SecretStr] = Field(default_factory=dict)
+    # A prefix: each role consumes in a group of its own, `{group_id}-postings` or `{group_id}-queries`,
+    # so scaling the query workers (KEDA) never rebalances, and drains, the postings workers. Role "all"
+    # (development, the demo) consumes in `{group_id}-all`: run it alone, not beside role workers.
     group_id: str = "rankstream"
     topic_postings: str = "job-postings"
     topic_queries: str = "search-queries"
@@ -106,3 +109,6 @@ class Settings(BaseSettings):
     # Share of new traces sampled; a trace continued from an input's traceparent follows its sampling flag.
     trace_sample_ratio: float = Field(1.0, ge=0, le=1)
     worker_id: str = Field(default_factory=_default_worker_id)
+
+    def consumer_group(self, role: Role) -> str:
+        return f"{self.group_id}-{role}"

@@ -111,14 +111,14 @@ class Metrics:
 
 
 class Telemetry:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, group: str) -> None:
         resource = Resource.create({"service.name": "rankstream", "service.instance.id": settings.worker_id})
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         self._meters = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)], resource=resource)
         self.meter = self._meters.get_meter("rankstream")
         self.metrics = Metrics.create(self.meter)
-        self.tracing = Tracing.create(settings, resource)
+        self.tracing = Tracing.create(settings, resource, group)  # the consumer group, for span attributes
 
     def gauge(self, name: str, description: str, read: Callable[[], float]) -> None:
         """A value read at scrape time (queue depth, in-flight messages, paused partitions)."""

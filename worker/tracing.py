@@ -7,7 +7,7 @@ gets a `send <topic>` span (kind producer) whose context is written into the out
 the trace continues at the output's consumer. `wall_ns` dates a span from a time.monotonic()
 reading taken before it existed (a query's wait for its batch).
 
-`Tracing.create(settings, resource)` owns its provider (nothing global, like `worker.telemetry`):
+`Tracing.create(settings, resource, group)` owns its provider (nothing global, like `worker.telemetry`):
 - with `RANKSTREAM_OTLP_ENDPOINT`, spans go out in batches over OTLP (`http/protobuf` to
   `<endpoint>/v1/traces`, or `grpc`), sampling `RANKSTREAM_TRACE_SAMPLE_RATIO` of new traces and
   following the decision of continued ones;
@@ -83,14 +83,14 @@ class Tracing:
         self._processor = processor
 
     @classmethod
-    def create(cls, settings: Settings, resource: Resource) -> "Tracing":
+    def create(cls, settings: Settings, resource: Resource, group: str) -> "Tracing":
         exporting = settings.otlp_endpoint is not None
         root = TraceIdRatioBased(settings.trace_sample_ratio) if exporting else ALWAYS_OFF
         provider = TracerProvider(resource=resource, sampler=ParentBased(root))
         processor = BatchSpanProcessor(_exporter(settings)) if exporting else None
         if processor is not None:
             provider.add_span_processor(processor)
-        return cls(provider.get_tracer("rankstream"), settings.group_id, processor)
+        return cls(provider.get_tracer("rankstream"), group, processor)
 
     def process(self, source: Source) -> Source:
         """`source` with the span of its processing, which continues the trace of its headers."""

@@ -69,13 +69,18 @@ class Cluster:
         return messages
 
     def committed(self, topic: str, partitions: int) -> int:
-        """Sum over partitions of the worker group's committed position on `topic`."""
-        consumer = Consumer({"bootstrap.servers": self.services.bootstrap, "group.id": self.env["RANKSTREAM_GROUP_ID"]})
-        try:
-            tps = consumer.committed([TopicPartition(self.topics[topic], p) for p in range(partitions)], timeout=10)
-        finally:
-            consumer.close()
-        return sum(max(tp.offset, 0) for tp in tps)
+        """Sum over partitions of the workers' committed position on `topic` (the furthest of the
+        role groups: a test's workers run as `all` or as one role)."""
+        positions = [0] * partitions
+        for role in ("postings", "queries", "all"):
+            group = f"{self.env['RANKSTREAM_GROUP_ID']}-{role}"
+            consumer = Consumer({"bootstrap.servers": self.services.bootstrap, "group.id": group})
+            try:
+                tps = consumer.committed([TopicPartition(self.topics[topic], p) for p in range(partitions)], timeout=10)
+            finally:
+                consumer.close()
+            positions = [max(old, tp.offset) for old, tp in zip(positions, tps, strict=True)]
+        return sum(positions)
 
     def stop_workers(self, timeout_s: float = 60.0) -> list[int]:
         for proc in self.workers:

@@ -34,7 +34,8 @@ def test_loop_pauses_at_the_limit_and_commits_only_delivered_results(cluster: Cl
         http_port=0,
     )
     tracker = OffsetTracker()
-    telemetry = Telemetry(settings)
+    group = settings.consumer_group("queries")
+    telemetry = Telemetry(settings, group)
     publisher = Publisher(
         make_producer(settings), tracker, telemetry.metrics, settings.topic_results, settings.topic_dlq, "test"
     )
@@ -50,7 +51,7 @@ def test_loop_pauses_at_the_limit_and_commits_only_delivered_results(cluster: Cl
 
     stage = Stage("queries", Batcher(lambda _: 1, 2, 0.01), handle, lambda item, exc: None)
     route = Route(Validator(parse_search_query), lambda src, q: PendingQuery(src, q, time.monotonic()), stage)
-    loop = ConsumeLoop(settings, {settings.topic_queries: route}, publisher, tracker, telemetry)
+    loop = ConsumeLoop(settings, group, {settings.topic_queries: route}, publisher, tracker, telemetry)
     for i in range(QUERIES):
         cluster.produce("queries", f"q{i}", {"request_id": f"q{i}", "query": "x", "candidate_job_ids": ["a"]})
     cluster.flush()

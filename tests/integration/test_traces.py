@@ -67,7 +67,7 @@ def test_a_query_trace_runs_from_its_input_header_to_its_result_header(cluster: 
         "r1",
         "kafka",
     )
-    assert process.attributes["messaging.consumer.group.name"] == cluster.env["RANKSTREAM_GROUP_ID"]
+    assert process.attributes["messaging.consumer.group.name"] == cluster.env["RANKSTREAM_GROUP_ID"] + "-all"
     batch = next(s for s in spans if s.name == "score batch" and (QUERY_TRACE, process.span_id) in s.links)
     assert batch.attributes["rankstream.batch.requests"] == 1 and batch.attributes["rankstream.batch.tokens"] > 0
 

@@ -38,3 +38,12 @@ def test_frozen_and_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RANKSTREAM_TOKEN_BUDGET", "3")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_each_role_consumes_in_a_group_of_its_own() -> None:
+    s = Settings(group_id="search")
+    assert [s.consumer_group(r) for r in ("postings", "queries", "all")] == [
+        "search-postings",
+        "search-queries",
+        "search-all",
+    ]

@@ -48,7 +48,7 @@ def one_hop(tracing: Tracing, source: Source) -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize("receiver, protocol", [(HttpReceiver, "http/protobuf"), (GrpcReceiver, "grpc")])
 def test_a_continued_trace_is_exported_and_carried_to_the_output(receiver: type, protocol: str) -> None:
     with receiver() as otlp:
-        tracing = Tracing.create(Settings(otlp_endpoint=otlp.endpoint, otlp_protocol=protocol, group_id="g1"), RESOURCE)
+        tracing = Tracing.create(Settings(otlp_endpoint=otlp.endpoint, otlp_protocol=protocol), RESOURCE, "g1")
         headers = one_hop(tracing, consumed(f"00-{TRACE_ID}-{PARENT_ID}-01"))
         tracing.shutdown()
         spans = {s.name: s for s in otlp.wait_for(lambda got: len(got) == 3)}
@@ -74,7 +74,7 @@ def test_a_continued_trace_is_exported_and_carried_to_the_output(receiver: type,
 
 def test_shared_work_is_one_span_linked_to_each_message() -> None:
     with HttpReceiver() as otlp:
-        tracing = Tracing.create(Settings(otlp_endpoint=otlp.endpoint), RESOURCE)
+        tracing = Tracing.create(Settings(otlp_endpoint=otlp.endpoint), RESOURCE, "g1")
         a, b = tracing.process(consumed()), tracing.process(consumed(f"00-{TRACE_ID}-{PARENT_ID}-01"))
         with tracing.shared("score", [a.span, b.span], {"rankstream.batch.requests": 2}):
             pass
@@ -91,7 +91,7 @@ def test_shared_work_is_one_span_linked_to_each_message() -> None:
 
 
 def test_without_an_endpoint_the_trace_still_passes_through() -> None:
-    tracing = Tracing.create(Settings(), RESOURCE)
+    tracing = Tracing.create(Settings(), RESOURCE, "g1")
     assert parse(one_hop(tracing, consumed(f"00-{TRACE_ID}-{PARENT_ID}-01")))[::2] == (TRACE_ID, True)
     new_trace, _, sampled = parse(one_hop(tracing, consumed()))
     assert new_trace != TRACE_ID and not sampled, "no new trace is sampled when nothing exports"
@@ -102,7 +102,7 @@ def test_without_an_endpoint_the_trace_still_passes_through() -> None:
 
 def test_sampling_applies_to_new_traces_and_continued_ones_follow_their_flag() -> None:
     with HttpReceiver() as otlp:
-        tracing = Tracing.create(Settings(otlp_endpoint=otlp.endpoint, trace_sample_ratio=0.0), RESOURCE)
+        tracing = Tracing.create(Settings(otlp_endpoint=otlp.endpoint, trace_sample_ratio=0.0), RESOURCE, "g1")
         assert not parse(one_hop(tracing, consumed()))[2]
         one_hop(tracing, consumed(f"00-{TRACE_ID}-{PARENT_ID}-01"))
         tracing.shutdown()
