@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
 from bench.load_traffic import PERCENTILES  # noqa: E402
+from bench.runner import save_figure  # noqa: E402
 
 
 def _latency(axis: Axes, result: dict) -> None:
@@ -56,7 +57,4 @@ def write_plot(result: dict, path: Path) -> None:
         f"rankstream under load: one worker, {result['queries']} O*NET test queries x BM25 top 50, "
         f"{result['machine']['threads']} CPU threads"
     )
-    fig.text(0.01, 0.01, result["attribution"], fontsize=5)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, result["attribution"])

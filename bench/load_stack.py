@@ -16,7 +16,6 @@ Ignores the queries and results (`bench.load_traffic`).
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,7 +30,7 @@ from urllib.parse import urlparse
 import psutil
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from cli.dev import down, up
+from cli.dev import down, free_port, up
 from schemas import JobPosting
 from worker.kafka import client_config
 from worker.settings import Settings
@@ -50,12 +49,6 @@ CACHE_GAUGE = "rankstream_prefix_cache_bytes"
 METRICS_TIMEOUT_S = 0.5
 # Logged lines of a failed worker shown with the error.
 LOG_TAIL_LINES = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -192,7 +185,7 @@ class Stack:
 
     def committed_postings(self) -> int:
         """Sum over the postings topic's partitions of the worker group's committed offsets."""
-        consumer = Consumer({**client_config(self.settings), "group.id": self.settings.group_id})
+        consumer = Consumer({**client_config(self.settings), "group.id": self.settings.consumer_group("all")})
         try:
             partitions = range(self.settings.topic_partitions)
             tps = [TopicPartition(self.settings.topic_postings, p) for p in partitions]

@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from bench.runner import save_figure  # noqa: E402
+
 MARKERS = {"osscar": ("C0", "o"), "magnitude": ("C3", "s"), None: ("k", "*")}
 
 
@@ -24,7 +26,4 @@ def write_plot(result: dict, path: Path) -> None:
     axis.set_title(
         f"rankstream MLP pruning: {result['queries']} O*NET test queries, {result['machine']['threads']} CPU threads"
     )
-    fig.text(0.01, 0.01, result["attribution"], fontsize=5)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, result["attribution"])

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from rich.console import Console
@@ -25,6 +26,9 @@ from bench.machine import machine
 from bench.sample import SEED, SPLIT
 from slm.data.onet import ATTRIBUTION, DEFAULT_ONET_DIR
 from slm.manifest import MANIFEST
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES, QUICK_QUERIES = 100, 30
@@ -71,6 +75,16 @@ def finish(result: dict, out: Path, table: Callable[[dict], None], plot: Callabl
     out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, out.with_suffix(".png"))
     print(f"wrote {out} and {out.with_suffix('.png')}")
+
+
+def save_figure(figure: "Figure", path: Path, attribution: str) -> None:
+    """The plots' common end: the data's attribution at the foot, laid out, written, closed."""
+    import matplotlib.pyplot as plt
+
+    figure.text(0.01, 0.01, attribution, fontsize=5)
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def print_rows(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> None:

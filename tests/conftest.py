@@ -5,7 +5,6 @@ taken from the base GGUF cached under RANKSTREAM_HOME (default `.rankstream/` at
 """
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import redis
+
+from cli.dev import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -32,12 +33,6 @@ def tiny_model_dir(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     from slm.weights.tiny import build_tiny
 
     return build_tiny(tmp_path_factory.mktemp("tiny-model"), home)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ construction, so a taken port fails before the model loads; requests are served 
 Plain stdlib server thread.
 """
 
+import contextlib
 import errno
 import threading
 import time
@@ -47,7 +48,8 @@ class HealthServer:
                 self.send_header("Content-Type", "text/plain; version=0.0.4" if path == "/metrics" else "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the scraper gave up waiting
+                    self.wfile.write(body)
 
             def log_message(self, *_args: object) -> None:  # scrapes are not worth a log line
                 pass

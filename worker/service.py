@@ -170,7 +170,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             ),
         )
         watch_prefix_cache(parts.scorer, telemetry)
-    return ConsumeLoop(settings, routes, publisher, tracker, telemetry)
+    return ConsumeLoop(settings, settings.consumer_group(role), routes, publisher, tracker, telemetry)
 
 
 def run_worker(settings: Settings, role: Role) -> int:
@@ -179,7 +179,7 @@ def run_worker(settings: Settings, role: Role) -> int:
         signal.signal(sig, lambda *_: stop.set())
     configure_logging(settings)
     require_model_dir(settings.model_path)
-    telemetry = Telemetry(settings)
+    telemetry = Telemetry(settings, settings.consumer_group(role))
     health = None
     if settings.http_port:  # bound before the model loads, so a taken port fails at once
         health = HealthServer(
