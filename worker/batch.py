@@ -7,8 +7,10 @@ forms a batch of its own rather than waiting forever.
 Order: earliest deadline first, where `deadline_of` gives an item's deadline (time.monotonic()
 seconds; None: no deadline). Items without one follow those with one, and equal deadlines keep
 arrival order, so a stage without deadlines (the postings stage) is first in, first out. Items
-whose deadline has come are taken out with `pop_due`, so they can be answered on time without
-waiting for the stage's thread.
+whose deadline has come are taken out with `take_due`, so they can be answered on time without
+waiting for the stage's thread: it sleeps until the earliest deadline (or a new item), so a stage
+costs no wake-ups while nothing is due (on a machine whose cores the model keeps busy, every
+wake-up of another thread stalls the model's threads).
 """
 
 import heapq
@@ -54,7 +56,7 @@ class Batcher(Generic[Item]):
         deadline = self.deadline_of(item)
         with self._ready:
             heapq.heappush(self._heap, (math.inf if deadline is None else deadline, next(self._arrivals), item))
-            self._ready.notify()
+            self._ready.notify_all()  # the stage's thread and the deadline watcher both wait here
 
     def depth(self) -> int:
         with self._ready:
@@ -75,13 +77,20 @@ class Batcher(Generic[Item]):
             batch.cost += self.cost(item)
         return batch
 
-    def pop_due(self, now: float) -> list[Item]:
-        """Remove and return the items whose deadline is at or before `now` (earliest first)."""
-        due = []
+    def take_due(self, wait_s: float) -> list[Item]:
+        """Wait up to `wait_s` until the earliest deadline comes, then remove and return the items
+        whose deadline has come (earliest first); [] if none came within `wait_s`."""
+        gives_up = time.monotonic() + wait_s
         with self._ready:
+            while not self._heap or self._heap[0][0] > time.monotonic():
+                wake = min(gives_up, self._heap[0][0] if self._heap else math.inf) - time.monotonic()
+                if time.monotonic() >= gives_up:
+                    return []
+                self._ready.wait(max(wake, 0.0))
+            due, now = [], time.monotonic()
             while self._heap and self._heap[0][0] <= now:
                 due.append(heapq.heappop(self._heap)[2])
-        return due
+            return due
 
     def discard(self, drop: Callable[[Item], bool]) -> int:
         """Remove the queued items `drop` selects (their partition went away); returns how many."""

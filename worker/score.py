@@ -7,14 +7,17 @@ scorer, which packs them under its token budget.
 Deadlines (`PendingQuery.deadline`, on the time.monotonic() clock): a query is answered on time,
 never silently late. `expire` answers the queries whose deadline came while they waited (the stage
 calls it from its watcher thread); `handle` answers degraded, without scoring, each query of its
-batch that the batch would finish after its deadline, estimated from the seconds per unit of cost
-measured so far. Degraded answers follow `rank.degraded`; late and degraded answers are counted.
+batch that the batch would finish after its deadline, estimated at the slowest seconds per unit of
+cost among the last `RATE_WINDOW` batches (a batch of cold postings runs several times slower than
+one of cached postings: an average would let a cold batch run past its queries' deadlines).
+Degraded answers follow `rank.degraded`; late and degraded answers are counted.
 
 Traces (`worker.tracing`): a query's `process` span gets `batch wait`, `context fetch` and `score`
 children, and each engine call a `score batch` span linked to the queries it scored.
 """
 
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,9 +38,9 @@ from worker.tracing import NO_TRACING, Tracing, wall_ns
 # equally fast once the cache was warm, so the estimate costs no throughput.
 ITEM_OVERHEAD_TOKENS = 24
 REQUEST_OVERHEAD_TOKENS = 64
-# Weight of the newest batch in the running estimate of seconds per unit of cost: a few batches
-# follow a change of load (a cold cache warming up) without one odd batch swinging it.
-COST_RATE_SMOOTHING = 0.2
+# Batches whose seconds per unit of cost the deadline estimate takes the slowest of: enough to hold
+# a cold batch among warm ones, few enough to follow a lasting change (a cache that has warmed up).
+RATE_WINDOW = 16
 
 
 def monotonic_at(moment: datetime) -> float:
@@ -58,6 +61,20 @@ class PendingQuery:
         return cls(source, query, time.monotonic(), None if due is None else monotonic_at(due))
 
 
+class ScoringRate:
+    """Seconds per unit of cost of the last `window` batches; a batch's end is estimated at the slowest."""
+
+    def __init__(self, window: int = RATE_WINDOW) -> None:
+        self._rates: deque[float] = deque(maxlen=window)
+
+    def record(self, seconds: float, cost: int) -> None:
+        self._rates.append(seconds / max(cost, 1))
+
+    def finish(self, started: float, cost: int) -> float:
+        """When a batch of `cost` started at `started` ends, at worst (`started` before any batch ran)."""
+        return started + max(self._rates, default=0.0) * cost
+
+
 class QueryScorer:
     def __init__(
         self,
@@ -76,7 +93,7 @@ class QueryScorer:
         self.publisher = publisher
         self.metrics = metrics
         self.item_cost = context_budget_tokens + ITEM_OVERHEAD_TOKENS
-        self.seconds_per_cost = 0.0  # measured on the batches run; 0 until the first one
+        self.rate = ScoringRate()
 
     def deadline_of(self, pending: PendingQuery) -> float | None:
         return pending.deadline
@@ -92,7 +109,7 @@ class QueryScorer:
 
     def handle(self, batch: Batch[PendingQuery]) -> None:
         started = time.monotonic()
-        finish = started + self.seconds_per_cost * batch.cost
+        finish = self.rate.finish(started, batch.cost)
         doomed = [p for p in batch.items if p.deadline is not None and p.deadline < finish]
         live = [p for p in batch.items if p.deadline is None or p.deadline >= finish]
         self.expire(doomed)
@@ -118,8 +135,7 @@ class QueryScorer:
         elapsed = time.monotonic() - started
         self.metrics.batch_requests.record(len(items))
         self.metrics.batch_tokens.record(tokens)
-        rate = elapsed / max(sum(self.cost(p) for p in items), 1)
-        self.seconds_per_cost += COST_RATE_SMOOTHING * (rate - self.seconds_per_cost)
+        self.rate.record(elapsed, sum(self.cost(p) for p in items))
         for pending, contexts, request_scores in zip(items, fetched, scores, strict=True):
             self._publish(pending, contexts, request_scores)
 

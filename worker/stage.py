@@ -6,14 +6,13 @@ backoff on the same batch, so no message is lost or skipped while a dependency i
 error is isolated: the batch is retried item by item, and the item that still fails goes to `fail`
 (which dead-letters it), so one bad input never takes its batch-mates down with it.
 
-Given `expire`, a second thread (the watcher) takes queued items whose deadline has come out of
-the batcher every `EXPIRY_TICK_S` and hands them to `expire`, so they are answered on time even
-while the stage's thread is busy with a long batch.
+Given `expire`, a second thread (the watcher) takes queued items out of the batcher as their
+deadline comes (`Batcher.take_due`: it sleeps until the earliest deadline) and hands them to
+`expire`, so they are answered on time even while the stage's thread is busy with a long batch.
 """
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Generic
 
@@ -26,9 +25,7 @@ log = logging.getLogger(__name__)
 # Errors that mean "a dependency is away", not "this input is bad": retry, never dead-letter.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, ConnectionError)
 BACKOFF_START_S, BACKOFF_MAX_S = 0.1, 5.0
-IDLE_WAIT_S = 0.1  # how often an idle stage checks for stop
-# How often the watcher looks for due items: a tenth of the 100 ms an answer may trail its deadline.
-EXPIRY_TICK_S = 0.01
+IDLE_WAIT_S = 0.1  # how often an idle stage (and its watcher) checks for stop
 
 
 class Stage(Generic[Item]):
@@ -88,8 +85,8 @@ class Stage(Generic[Item]):
 
     def _watch(self) -> None:
         assert self.expire is not None
-        while not self._stop.wait(EXPIRY_TICK_S):
-            for item in self.batcher.pop_due(time.monotonic()):
+        while not self._stop.is_set():
+            for item in self.batcher.take_due(IDLE_WAIT_S):
                 try:
                     self.expire([item])
                 except Exception as exc:

@@ -63,11 +63,21 @@ def test_earliest_deadline_first_then_arrival_order_without_deadlines() -> None:
     assert batch is not None and batch.items == ["soon", "mid", "late", "none-1", "none-2"]
 
 
-def test_pop_due_takes_only_items_whose_deadline_came() -> None:
-    deadlines = {"a": 5.0, "b": 1.0, "c": None, "d": 3.0}
+def test_take_due_takes_only_items_whose_deadline_came() -> None:
+    now = time.monotonic()
+    deadlines = {"a": now + 60, "b": now - 2, "c": None, "d": now - 1}
     batcher = Batcher[str](cost=lambda _: 1, budget=100, linger_s=0.0, deadline_of=deadlines.get)
     for name in deadlines:
         batcher.put(name)
-    assert batcher.pop_due(3.0) == ["b", "d"]
-    assert batcher.pop_due(3.0) == []
+    assert batcher.take_due(0.0) == ["b", "d"]
+    assert batcher.take_due(0.05) == []
     assert batcher.depth() == 2
+
+
+def test_take_due_wakes_at_the_earliest_deadline_even_one_queued_while_it_waits() -> None:
+    batcher = Batcher[float](cost=lambda _: 1, budget=100, linger_s=0.0, deadline_of=lambda d: d)
+    batcher.put(time.monotonic() + 60)
+    soon = time.monotonic() + 0.2
+    threading.Timer(0.05, batcher.put, [soon]).start()
+    assert batcher.take_due(5.0) == [soon]
+    assert 0 <= time.monotonic() - soon < 0.05, "answered at its deadline, not at the earlier one's or later"

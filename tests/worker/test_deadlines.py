@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from schemas import absolute_deadline, json_schemas, parse_search_query
 from worker.kafka import Source
 from worker.rank import degraded
-from worker.score import PendingQuery
+from worker.score import PendingQuery, ScoringRate
 
 SENT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -68,3 +68,14 @@ def test_the_new_fields_are_in_the_exported_schemas() -> None:
     assert {"deadline_ms", "deadline_at"} <= set(query_schema["properties"])
     assert "degraded" in result_schema["properties"]
     assert "deadline_exceeded" in json.dumps(result_schema)
+
+
+def test_a_batch_is_expected_to_run_as_slowly_as_the_slowest_recent_batch() -> None:
+    rate = ScoringRate(window=3)
+    assert rate.finish(10.0, 1000) == 10.0, "nothing known before the first batch: nothing is doomed"
+    for seconds in (1.0, 3.0, 2.0):  # a cold batch among warm ones
+        rate.record(seconds, 1000)
+    assert rate.finish(10.0, 500) == 11.5
+    rate.record(1.0, 1000)
+    rate.record(1.0, 1000)
+    assert rate.finish(10.0, 500) == 11.0, "the cold batch has left the window"
