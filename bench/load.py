@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.load_plot import write_plot
-from bench.load_report import print_tables, rss_phases, versus_engine
+from bench.load_report import print_tables, rss_phases, soak_trend, versus_engine
 from bench.load_stack import Stack, stack_settings
 from bench.load_traffic import Traffic
 from bench.runner import bench_parser, described, finish, parse
@@ -97,10 +97,11 @@ def engine_alone(settings: Settings, evals: EvalSet, contexts: ContextsByJob) ->
     """The worker's scorer, built from its settings, over the queries one per call."""
     scorer = build_parts(settings, "queries").scorer
     assert scorer is not None
-    row, _ = serve(scorer, settings.prefix_cache_mb, evals, contexts)
+    row, _, calls = serve(scorer, settings.prefix_cache_mb, evals, contexts)
     del scorer
     gc.collect()  # the worker gets the memory back
-    return {**row, "queries": len(evals.queries), "query_mean_ms": round(1e3 * row["seconds"] / len(evals.queries), 1)}
+    mean_ms = round(1e3 * row["seconds"] / len(evals.queries), 1)
+    return {**row, "queries": len(evals.queries), "query_mean_ms": mean_ms, "call_s": [round(c, 4) for c in calls]}
 
 
 def phase(
@@ -155,6 +156,7 @@ def measure(
         "ports": stack.ports(),
         "rows": rows,
         "rss": rss,
+        "soak_trend_pct": soak_trend(samples, SOAK_PHASE),
         "rss_samples": [[s.seconds, s.phase, s.mb, s.cache_mb] for s in samples],
     }
 
@@ -170,8 +172,7 @@ def run(model: Path, onet_dir: Path, plan: Plan, threads: int | None) -> dict:
         measured = measure(settings, env, onet_dir, evals, plan, engine["seconds"])
     rows, knobs = measured.pop("rows"), settings.model_dump(include=KNOBS)
     result = described(model, len(evals.queries), rows, **asdict(plan), settings=knobs, engine=engine, **measured)
-    soak = SOAK_PHASE if plan.soak_minutes else None
-    result["versus_engine"] = versus_engine(engine, rows, measured["rss"], HALF, soak)
+    result["versus_engine"] = versus_engine(engine, rows, measured["rss"], measured["soak_trend_pct"], HALF)
     result["wall_s"] = round(time.monotonic() - started, 1)
     return result
 

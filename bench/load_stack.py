@@ -7,13 +7,14 @@ Redis on those ports (`cli.dev.up`, topics created), then `rankstream-worker --r
 environment; on leaving (an error, Ctrl-C or SIGTERM included) it prints the end of a failed run's
 worker log (not an interrupted one's), stops the worker (SIGTERM, then SIGKILL after its bounded drain) and the services
 (`cli.dev.down`). A thread samples the worker's RSS (children included) every
-second, tagged with `stack.phase`, with the prefix cache's size from the worker's /metrics.
+second, tagged with `stack.phase`, and every 15 s the prefix cache's size from the worker's /metrics.
 `store_postings` produces the O*NET postings and waits until the worker's group has committed all
 of them (a posting's offset is committed only once it is stored).
 
 Ignores the queries and results (`bench.load_traffic`).
 """
 
+import itertools
 import os
 import signal
 import subprocess
@@ -43,6 +44,9 @@ STORE_TIMEOUT_S = 600.0
 STOP_MARGIN_S = 10.0
 # One RSS sample a second: fine enough for growth over minutes, cheap beside the worker.
 RSS_INTERVAL_S = 1.0
+# The prefix cache's bytes come from the worker's /metrics at Prometheus' default scrape interval
+# (15 s): rendering every metric each second would take the worker's CPU from the model it measures.
+CACHE_SCRAPE_EVERY = 15  # RSS samples
 # The worker's gauge of its prefix cache (`worker.service.watch_prefix_cache`): tells a full cache from a leak.
 CACHE_GAUGE = "rankstream_prefix_cache_bytes"
 # A sample waits at most this for the worker's /metrics: a busy worker answers late, and a sample may go without it.
@@ -151,12 +155,14 @@ class Stack:
     def _sample(self) -> None:
         assert self.worker is not None
         process, started = psutil.Process(self.worker.pid), time.monotonic()
-        while not self._stop.wait(RSS_INTERVAL_S):
+        for count in itertools.count():
+            if self._stop.wait(RSS_INTERVAL_S):
+                return
             try:
                 mb = process_rss(process) / 2**20
             except psutil.NoSuchProcess:
                 return
-            cache = prefix_cache_mb(self.settings.http_port)
+            cache = prefix_cache_mb(self.settings.http_port) if count % CACHE_SCRAPE_EVERY == 0 else None
             self.samples.append(RssSample(round(time.monotonic() - started, 1), self.phase, round(mb, 1), cache))
 
     def check_worker(self) -> None:

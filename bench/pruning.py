@@ -51,7 +51,7 @@ def scorer_for(loaded: LoadedModel, model: PreTrainedModel, name: str, cache_mb:
 
 
 def measured(loaded: LoadedModel, model: PreTrainedModel, about: dict, evals: EvalSet, contexts: ContextsByJob) -> dict:
-    row, _ = serve(scorer_for(loaded, model, about["variant"]), CACHE_MB, evals, contexts)
+    row, _, _ = serve(scorer_for(loaded, model, about["variant"]), CACHE_MB, evals, contexts)
     row = {"served_items_per_s": row["items_per_s"], **{k: v for k, v in row.items() if k != "items_per_s"}}
     speed = scorer_for(loaded, model, about["variant"], cache_mb=0)
     head = first(evals, SPEED_QUERIES)

@@ -40,8 +40,11 @@ def workload(model: Path, onet_dir: Path, queries: int) -> tuple[EvalSet, Contex
     return evals, compressed_contexts(list(postings.values()), encode, model_budget_tokens(model))
 
 
-def serve(scorer: Scorer, cache_mb: int, evals: EvalSet, contexts: ContextsByJob) -> tuple[dict, list[list[float]]]:
-    """One pass of a scorer over the whole stream, one query per call."""
+def serve(
+    scorer: Scorer, cache_mb: int, evals: EvalSet, contexts: ContextsByJob
+) -> tuple[dict, list[list[float]], list[float]]:
+    """One pass of a scorer over the whole stream, one query per call: the row, the scores, each
+    call's seconds."""
     cache = scorer.prefix_cache
     before = (cache.hits, cache.misses) if cache else (0, 0)
     calls, scores = [], []
@@ -63,7 +66,7 @@ def serve(scorer: Scorer, cache_mb: int, evals: EvalSet, contexts: ContextsByJob
         "cache_mb_used": round(cache.bytes / 2**20, 1) if cache else None,
         f"ndcg@{CUTOFF}": round(mean_metrics(ranked(evals, scores), evals.judgments, CUTOFF)[f"ndcg@{CUTOFF}"], 4),
     }
-    return row, scores
+    return row, scores, calls
 
 
 def run(model: Path, onet_dir: Path, queries: int) -> dict:
@@ -74,7 +77,7 @@ def run(model: Path, onet_dir: Path, queries: int) -> dict:
         scorer = Scorer.load(model, prefix_cache_mb=cache_mb)
         # The largest cache holds the whole stream: a second pass shows a warm cache (every posting met before).
         for second_pass in (False, True) if cache_mb == max(CACHE_SIZES_MB) else (False,):
-            row, scores = serve(scorer, cache_mb, evals, contexts)
+            row, scores, _ = serve(scorer, cache_mb, evals, contexts)
             flat = np.concatenate([np.asarray(s) for s in scores])
             reference = flat if reference is None else reference
             rows.append({**row, "second_pass": second_pass, "max_score_change": float(np.abs(flat - reference).max())})

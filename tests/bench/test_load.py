@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from bench.load import DEADLINE_MS, DEADLINE_PHASE, HALF, LOADS, SOAK_PHASE
+from bench.load_report import fcfs_p99, soak_trend
+from bench.load_stack import RssSample
 from bench.load_traffic import PERCENTILES
 from tests.slm.test_data_onet import ONET_DIR
 
@@ -60,5 +65,19 @@ def test_the_quick_run_measures_every_phase_and_stops_what_it_started(tiny_model
     assert all(0 < p["start_mb"] <= p["max_mb"] for p in rss.values())
     checks = {c["measure"]: c for c in result["versus_engine"]}
     assert checks[f"P99 at {HALF} load / engine's mean ms per query"]["value"] > 0
-    assert checks["soak RSS growth %"]["value"] is not None
+    assert checks["soak RSS trend, % per 10 min after 1 min"]["value"] is not None
     assert "O*NET" in result["attribution"] and out.with_suffix(".png").stat().st_size > 0
+
+
+def test_the_simulated_fcfs_server_has_the_m_m_1_tail() -> None:
+    """Exponential service (mean 1 s) at Poisson 0.5/s: the time in system is exponential with rate
+    1 - 0.5, so its P99 is ln(100) / 0.5 = 9.21 s."""
+    calls = np.random.default_rng(1).exponential(1.0, 50_000)
+    assert fcfs_p99(calls, 0.5) == pytest.approx(1e3 * np.log(100) / 0.5, rel=0.06)
+
+
+def test_the_soak_trend_is_the_fitted_line_after_the_warm_up_not_the_swing_of_single_samples() -> None:
+    busy = [RssSample(60.0 + t, SOAK_PHASE, 1000.0 + (200.0 if t % 2 else 0.0) + t / 60, None) for t in range(720)]
+    warming = [RssSample(float(t), SOAK_PHASE, 500.0 + 8 * t, None) for t in range(60)]
+    trend = soak_trend([*warming, *busy], SOAK_PHASE)
+    assert trend == pytest.approx(100 * 10 / 1100, abs=0.1)  # 1 MB/min on ~1,100 MB: ~0.9% per 10 min
