@@ -7,7 +7,7 @@ Takes the scoring model's tokenizer as an `encode` function, never imports `slm`
 
 from compressor.budget import Encode
 from compressor.extractive import DEFAULT_BUDGET_TOKENS, Compressed, ExtractiveCompressor
-from compressor.store import Context, ContextEntry, ContextStore, EventOrder, content_hash
+from compressor.store import Context, ContextEntry, ContextStore, EventOrder, Fetched, content_hash
 from schemas import JobPosting
 
 _DEFAULT = ExtractiveCompressor()
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_BUDGET_TOKENS",
     "Encode",
     "ExtractiveCompressor",
+    "Fetched",
     "compress",
     "content_hash",
 ]

@@ -14,8 +14,10 @@ a replay or a zombie worker finishing a batch whose partition moved on writes no
 leaves a tombstone (only the order fields and `deleted`, kept for TOMBSTONE_TTL_S), so an older upsert
 delivered after it cannot bring the posting back. Stored order fields: `updated_at` (epoch
 microseconds), `partition`, `offset` (each empty when unknown).
-Reads of all of a query's candidates take one pipelined round trip;
-an entry whose ids are not whole uint32s reads as missing rather than failing the whole request.
+Reads of all of a query's candidates take one round trip (`fetch`, a MULTI that also reads the
+store's epoch state, `compressor.epoch`, so a candidate missing from a store being rebuilt or wiped is
+told apart from one never posted); an entry whose ids are not whole uint32s reads as missing rather
+than failing the whole request.
 An unchanged re-post is not rewritten but touched: its `updated_at` advances and its TTL restarts,
 unless a fallback wrote its context: such an entry offers no hash, so the re-post is compressed again
 (the summarizer gets another try).
@@ -30,7 +32,8 @@ from datetime import datetime
 import numpy as np
 import redis
 
-from schemas import JobPosting
+from compressor.epoch import epoch_key
+from schemas import JobPosting, UnscoredReason
 
 KEY_PREFIX = "rankstream:ctx"
 # Kafka's default retention (7 days): a replay of the topic cannot reach past a tombstone this old.
@@ -95,6 +98,20 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Fetched:
+    """A query's candidates as read, and whether the store was ready (its epoch present and built)."""
+
+    contexts: list[Context | None]
+    store_ready: bool
+
+    @property
+    def missing_reason(self) -> UnscoredReason:
+        """Why a candidate without a context is unscored: never posted (or deleted) in a ready store;
+        not known yet while the store is missing or being rebuilt."""
+        return "missing_context" if self.store_ready else "context_store_rebuilding"
+
+
+@dataclass(frozen=True)
 class EventOrder:
     """Where a posting event stands among its job's events: the producer's `updated_at`, if any, and
     its place in the log (partition and offset), if it came from Kafka."""
@@ -155,10 +172,16 @@ class ContextStore:
 
     def get_many(self, job_ids: Sequence[str]) -> list[Context | None]:
         """Every candidate's context (None where missing), in one round trip."""
-        pipe = self.client.pipeline(transaction=False)
+        return self.fetch(job_ids).contexts
+
+    def fetch(self, job_ids: Sequence[str]) -> Fetched:
+        """Every candidate's context and the store's state, read together (one MULTI)."""
+        pipe = self.client.pipeline(transaction=True)
         for job_id in job_ids:
             pipe.hmget(self.key(job_id), "text", "ids")
-        return [_context(text, ids) for text, ids in pipe.execute()]
+        pipe.hget(epoch_key(self.namespace), "state")
+        *rows, state = pipe.execute()
+        return Fetched([_context(text, ids) for text, ids in rows], state == b"ready")
 
     def stored_hashes(self, job_ids: Sequence[str]) -> list[str | None]:
         """The content hash stored for each job, to skip compressing unchanged re-posts (None where

@@ -8,6 +8,13 @@ Results are idempotent per request_id: a redelivered query yields an equal event
 scored by its deadline: if it carried `candidate_scores`, every candidate is ranked by them (each
 score the sigmoid of its standardised first-stage score); otherwise every candidate is unscored with
 reason "deadline_exceeded".
+
+A candidate is unscored with "context_store_rebuilding" when it has no context while the context
+store is missing (Redis restarted empty) or being rebuilt from the postings topic: it may exist.
+
+`table_behind` is true when the query was scored before every postings partition had caught up to
+the query's Kafka timestamp (the wait, `RANKSTREAM_TABLE_WAIT_MS`, ran out): postings sent before the
+query may not be reflected. Otherwise the ranking sees the postings table as of the query's event.
 """
 
 from typing import Annotated, Literal
@@ -18,7 +25,7 @@ from schemas.postings import JobId
 from schemas.queries import RequestId
 
 # Why a candidate could not be scored. A closed set, so consumers can switch on it.
-UnscoredReason = Literal["missing_context", "scoring_failed", "deadline_exceeded"]
+UnscoredReason = Literal["missing_context", "scoring_failed", "deadline_exceeded", "context_store_rebuilding"]
 # Why a result is not the model's ranking. A closed set, like UnscoredReason.
 DegradedReason = Literal["deadline_exceeded"]
 
@@ -47,3 +54,6 @@ class RankedResults(BaseModel):
     model: str = Field(description="Name of the scoring model (its directory name and config hash).")
     compressor: str = Field(description="name@version of the compressor that made the contexts.")
     degraded: DegradedReason | None = Field(None, description="Set when the ranking is not the model's.")
+    table_behind: bool = Field(
+        False, description="Scored before the postings table caught up to the query (the wait ran out)."
+    )

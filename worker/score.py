@@ -1,8 +1,10 @@
 """Score: a batch of queries gets its contexts from Redis, one engine call, and its results published.
 
-Each request's candidates are fetched in one pipelined round trip; candidates without a stored
-context are reported as unscored ("missing_context"). All requests of a batch share one call of the
-scorer, which packs them under its token budget.
+Each request's candidates are fetched in one round trip; candidates without a stored context are
+reported as unscored: "missing_context", or "context_store_rebuilding" while the store is missing or
+being rebuilt (`ContextStore.fetch`). A query the table gate let through before the postings table
+caught up to it (`worker.gate`) is answered with `table_behind`. All requests of a batch share one
+call of the scorer, which packs them under its token budget.
 
 Deadlines (`PendingQuery.deadline`, on the time.monotonic() clock): a query is answered on time,
 never silently late. `expire` answers the queries whose deadline came while they waited (the stage
@@ -21,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
-from compressor import Context, ContextStore
+from compressor import ContextStore, Fetched
 from schemas import SearchQuery, absolute_deadline
 from slm import EncodedQuery, Scorer
 from worker.batch import Batch
@@ -54,6 +56,7 @@ class PendingQuery:
     query: SearchQuery
     enqueued_at: float
     deadline: float | None = None  # time.monotonic() by which the answer is due
+    table_behind: bool = False  # let through before the postings table caught up to it (`worker.gate`)
 
     @classmethod
     def of(cls, source: Source, query: SearchQuery, default_deadline_ms: int | None = None) -> "PendingQuery":
@@ -123,8 +126,8 @@ class QueryScorer:
             waited.end(wall_ns(started))
         fetched = [self._fetch(p) for p in items]
         encoded = [
-            EncodedQuery(p.query.query, [c.token_ids for c in contexts if c is not None])
-            for p, contexts in zip(items, fetched, strict=True)
+            EncodedQuery(p.query.query, [c.token_ids for c in f.contexts if c is not None])
+            for p, f in zip(items, fetched, strict=True)
         ]
         tokens = sum(len(ids) for q in encoded for ids in q.contexts)
         forward_started = time.monotonic()
@@ -136,23 +139,23 @@ class QueryScorer:
         self.metrics.batch_requests.record(len(items))
         self.metrics.batch_tokens.record(tokens)
         self.rate.record(elapsed, sum(self.cost(p) for p in items))
-        for pending, contexts, request_scores in zip(items, fetched, scores, strict=True):
-            self._publish(pending, contexts, request_scores)
+        for pending, read, request_scores in zip(items, fetched, scores, strict=True):
+            self._publish(pending, read, request_scores)
 
-    def _fetch(self, pending: PendingQuery) -> list[Context | None]:
+    def _fetch(self, pending: PendingQuery) -> Fetched:
         """A query's contexts, in one round trip (timed apart from the model)."""
         began = time.monotonic()
         fetch = {"db.system.name": "redis", "rankstream.candidates": len(pending.query.candidate_job_ids)}
         with self.tracing.step(pending.source.span, "context fetch", fetch):
-            contexts = self.store.get_many(pending.query.candidate_job_ids)
+            fetched = self.store.fetch(pending.query.candidate_job_ids)
         self.metrics.context_fetch.record(time.monotonic() - began)
-        self.metrics.request_items.record(len(contexts))
-        return contexts
+        self.metrics.request_items.record(len(fetched.contexts))
+        return fetched
 
-    def _publish(self, pending: PendingQuery, contexts: list, request_scores: list[float]) -> None:
+    def _publish(self, pending: PendingQuery, fetched: Fetched, request_scores: list[float]) -> None:
         ids = pending.query.candidate_job_ids
-        present = [j for j, c in zip(ids, contexts, strict=True) if c is not None]
-        missing = {j: "missing_context" for j, c in zip(ids, contexts, strict=True) if c is None}
+        present = [j for j, c in zip(ids, fetched.contexts, strict=True) if c is not None]
+        missing = {j: fetched.missing_reason for j, c in zip(ids, fetched.contexts, strict=True) if c is None}
         self.metrics.items_scored.add(len(present))
         results = rank(
             pending.query,
@@ -161,7 +164,7 @@ class QueryScorer:
             self.scorer.name,
             self.store.compressor_id,
             self.first_stage_weight,
-        )
+        ).model_copy(update={"table_behind": pending.table_behind})
         if pending.deadline is not None and time.monotonic() > pending.deadline:
             self.metrics.deadline_answers.add(1, {"outcome": "late"})
         self.publisher.result(pending.source, results)
