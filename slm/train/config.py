@@ -50,6 +50,12 @@ WEIGHT_DECAY = 0.01
 # Pointwise BCE next to the listwise loss keeps P(yes) calibrated (the listwise loss ignores shifts).
 BCE_WEIGHT = 0.1
 GRAD_CLIP = 1.0  # a few hard lists early on must not wreck the pretrained top layers
+# Distillation (recovering a pruned model from its unpruned teacher, `slm.train.build`): the KL to the
+# teacher's list distribution weighs as much as the hard-label listwise term, at temperature 2, which
+# softens a list of 8 logits spread ~5-10 apart enough that the teacher's order of the negatives
+# carries signal (Hinton et al. used 2-20). Neither value is tuned yet: `bench.pruning` measures it.
+DISTILL_WEIGHT = 1.0
+DISTILL_TEMPERATURE = 2.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class TrainConfig:
     bce_weight: float = BCE_WEIGHT
     grad_clip: float = GRAD_CLIP
     prompt: PromptStyle = JOB_FIRST
+    distill_weight: float = 0.0  # > 0: the run needs a teacher (`slm.train.train(teacher=...)`)
+    distill_temperature: float = DISTILL_TEMPERATURE
     checkpoint_every: int = 50  # steps; a crash loses at most this much work
 
     def as_dict(self) -> dict:

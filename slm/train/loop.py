@@ -7,7 +7,10 @@ the serving path (`Scorer.requests`: one per query in a query-first style, one p
 with the step's queries as items in the job-first style, so a block's pairs share prefixes),
 the engine packs a step's requests together (`ScoringEngine.batches`) and computes l_yes - l_no at
 each item's end (`ScoringEngine.logits`): what is trained is exactly what is served. The loss is
-`slm.train.loss`.
+`slm.train.loss`. With a `teacher` (a frozen model with the same tokenizer, say the unpruned model a
+pruned student was cut from) and `config.distill_weight > 0`, each step also runs the same packed
+requests through the teacher's own engine (inference only) and adds the listwise distillation term
+on each list.
 
 Learning rate: linear warmup, then cosine down to `min_lr_fraction` of the peak. Seeded: the data
 order is the sampler's (seed, epoch), and nothing else is random. With `run_dir`, a checkpoint is
@@ -74,38 +77,63 @@ def lists_from(sampler: Lists, start: int) -> Iterator[RankingList]:
 
 
 class Trainer:
-    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: TrainConfig) -> None:
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        config: TrainConfig,
+        teacher: PreTrainedModel | None = None,
+    ) -> None:
+        if config.distill_weight > 0 and teacher is None:
+            raise ValueError("distill_weight > 0 needs a teacher model")
         self.model, self.config = model, config
         pieces = build_pieces(tokenizer, config.prompt)
         self.params = make_trainable(model, config.train_layers)
         self.engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, TRAIN_ENGINE)
         self.scorer = Scorer(tokenizer, self.engine, "training", pieces)
+        distilled = teacher is not None and config.distill_weight > 0
+        self.teacher = ScoringEngine(teacher, pieces.yes_id, pieces.no_id, TRAIN_ENGINE) if distilled else None
         self.optimizer = torch.optim.AdamW(
             self.params.values(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
 
-    def list_logits(self, lists: Sequence[RankingList]) -> tuple[list[torch.Tensor], int]:
-        """l_yes - l_no of each list's candidates, in list order, and the tokens they took.
+    def list_logits(
+        self, lists: Sequence[RankingList], engine: ScoringEngine | None = None
+    ) -> tuple[list[torch.Tensor], int]:
+        """l_yes - l_no of each list's candidates, in list order, and the tokens they took, by `engine`
+        (the student's by default).
 
         The lists are packed together (`TRAIN_TOKEN_BUDGET` tokens per forward pass), as serving packs
         requests: fewer, larger matmuls than one pass per list."""
+        engine = engine or self.engine
         prompts = self.scorer.requests([EncodedQuery(r.query.text, r.contexts) for r in lists])
         parts, order, tokens = [], [], 0
-        for batch in self.engine.batches(prompts.requests):
-            parts.append(self.engine.logits(batch))
+        for batch in engine.batches(prompts.requests):
+            parts.append(engine.logits(batch))
             order.append(batch.targets)
             tokens += batch.tokens
         flat = torch.cat(parts)[torch.from_numpy(np.argsort(np.concatenate(order)))]
         return [flat[torch.from_numpy(i)] for i in prompts.index], tokens
 
+    def teacher_logits(self, lists: Sequence[RankingList]) -> list[torch.Tensor | None]:
+        """The teacher's l_yes - l_no on the same lists (no graph), or None per list without a teacher."""
+        if self.teacher is None:
+            return [None] * len(lists)
+        with torch.inference_mode(), mixed_precision(self.teacher.body):
+            logits, _ = self.list_logits(lists, self.teacher)
+        return [x.float().clone() for x in logits]
+
     def step(self, lists: list[RankingList], lr: float) -> tuple[float, int]:
         """One optimizer step over `lists`: mean list loss, tokens."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+        teacher = self.teacher_logits(lists)
         with mixed_precision(self.model):
             logits, tokens = self.list_logits(lists)
+        c = self.config
         losses = [
-            list_loss(x, torch.tensor(r.grades), self.config.bce_weight) for x, r in zip(logits, lists, strict=True)
+            list_loss(x, torch.tensor(r.grades), c.bce_weight, t, c.distill_weight, c.distill_temperature)
+            for x, r, t in zip(logits, lists, teacher, strict=True)
         ]
         loss = torch.stack(losses).mean()
         loss.backward()
@@ -123,8 +151,9 @@ def train(
     run_dir: Path | None = None,
     on_step: StepHook | None = None,
     progress: bool = True,
+    teacher: PreTrainedModel | None = None,
 ) -> TrainStats:
-    trainer = Trainer(model, tokenizer, config)
+    trainer = Trainer(model, tokenizer, config, teacher)
     record = config.as_dict()
     found = latest_checkpoint(run_dir) if run_dir is not None else None
     start = load_checkpoint(found, trainer.params, trainer.optimizer, record) if found else 0

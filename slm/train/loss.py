@@ -6,7 +6,12 @@
   Shift-invariant, it ranks but does not calibrate.
 - `pointwise_loss`: binary cross-entropy of sigmoid(logit) against grade / max grade (a sibling is
   half relevant), which anchors scores in [0, 1] as P(relevant).
-- `list_loss`: listwise + `bce_weight` x pointwise, what the trainer minimises.
+- `distill_loss`: knowledge distillation from a teacher's logits on the same list (Hinton et al.,
+  2015, listwise): KL(p_t || p_s) between the softmax distributions over the list of teacher and
+  student logits divided by the temperature T, times T^2 (so the gradient's scale does not shrink as
+  T grows). 0 when the student matches the teacher; shift-invariant like the listwise loss.
+- `list_loss`: listwise + `bce_weight` x pointwise (+ `distill_weight` x distillation, given teacher
+  logits), what the trainer minimises.
 
 A list without any positive-gain item has no target distribution: its listwise term is 0.
 Ignores batching (one list at a time) and where logits come from.
@@ -34,5 +39,24 @@ def pointwise_loss(logits: torch.Tensor, grades: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, grades.float() / MAX_GRADE)
 
 
-def list_loss(logits: torch.Tensor, grades: torch.Tensor, bce_weight: float) -> torch.Tensor:
-    return listwise_loss(logits, grades) + bce_weight * pointwise_loss(logits, grades)
+def distill_loss(logits: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """T^2 KL(softmax(teacher / T) || softmax(logits / T)) over one list; the teacher is a constant."""
+    if temperature <= 0:
+        raise ValueError(f"the distillation temperature must be positive, got {temperature}")
+    target = torch.log_softmax(teacher.detach().float() / temperature, dim=-1)
+    student = torch.log_softmax(logits / temperature, dim=-1)
+    return temperature**2 * (target.exp() * (target - student)).sum()
+
+
+def list_loss(
+    logits: torch.Tensor,
+    grades: torch.Tensor,
+    bce_weight: float,
+    teacher: torch.Tensor | None = None,
+    distill_weight: float = 0.0,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    loss = listwise_loss(logits, grades) + bce_weight * pointwise_loss(logits, grades)
+    if teacher is None or distill_weight == 0:
+        return loss
+    return loss + distill_weight * distill_loss(logits, teacher, temperature)
