@@ -30,8 +30,8 @@ from slm.engine import EngineConfig, ScoringEngine
 from slm.eval.evaluate import EvalSet
 from slm.load import LoadedModel, load_model
 from slm.manifest import Manifest
-from slm.prune import Method, parameters, prune_model, pruned_width
-from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_grams
+from slm.prune import Method, parameters, prune_model
+from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, onet_statistics
 from slm.scorer import Scorer
 
 KEEP = (0.75, 0.5)
@@ -65,8 +65,7 @@ def run(model_dir: Path, onet_dir: Path, queries: int, recovered: list[Path]) ->
     evals, contexts = workload(model_dir, onet_dir, queries)
     loaded = load_model(model_dir, dtype="auto")
     calibration = scorer_for(loaded, loaded.model, "calibration", cache_mb=0)
-    grams, _ = onet_grams(calibration, onet_dir, model_budget_tokens(model_dir), DEFAULT_CALIBRATION_QUERIES)
-    width = loaded.model.config.intermediate_size
+    stats = onet_statistics(calibration, onet_dir, model_budget_tokens(model_dir), DEFAULT_CALIBRATION_QUERIES)
 
     def unpruned() -> dict:
         about = {"variant": "unpruned", "method": None, "keep": 1.0, "output_error": 0.0}
@@ -76,7 +75,7 @@ def run(model_dir: Path, onet_dir: Path, queries: int, recovered: list[Path]) ->
     for keep in KEEP:
         for method in METHODS:
             model = copy.deepcopy(loaded.model)
-            errors = prune_model(model, grams, pruned_width(width, keep), method)
+            errors = prune_model(model, stats, method, keep).mlp_errors
             about = {"variant": f"{method} {keep:.0%}", "method": method, "keep": keep}
             about["output_error"] = round(float(np.mean(errors)), 4)
             rows.append(measured(loaded, model, about, evals, contexts))

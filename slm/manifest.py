@@ -3,12 +3,13 @@
 Contract: `read_manifest(dir) -> Manifest` (an empty one where the directory has none) and
 `write_manifest(dir, manifest)`. Who writes what: `slm.weights` (fetch-base, tiny) an untrained
 model's name, source, prompt version and label ids; `slm.train.build` a trained model's base, prompt
-style, labels, compressor budget, training summary, evaluation, build time and attribution (and
-a pruned base's pruning record); `slm.prune` the source's manifest with a pruning record, without
-its evaluation. Every field is optional (a base model records less than a trained one, older
-manifests lack newer fields) and fields this code does not know are kept and written back, so old
-manifests keep loading. Written as sorted, indented JSON: the fields that were set, less the
-top-level ones that are None (absent reads as None), so a manifest is written back as it was read.
+style, labels, compressor budget, training summary, evaluation, build time and attribution (and a
+pruned base's pruning record; a pruned build's teacher record); `slm.prune` the source's manifest
+with a pruning record, without its evaluation. Every field is optional (a base model records less
+than a trained one, older manifests lack newer fields) and fields this code does not know are kept
+and written back, so old manifests keep loading. Written as sorted, indented JSON: the fields that
+were set, less the top-level ones that are None (absent reads as None), so a manifest is written
+back as it was read.
 """
 
 import json
@@ -73,8 +74,15 @@ class PruningRecord(ManifestRecord):
     intermediate_size: tuple[int, int]  # before, after
     parameters: tuple[int, int]  # before, after
     calibration: Calibration
-    output_error: OutputError
+    output_error: OutputError | None = None  # the MLPs' (None: none pruned)
     seconds: float
+    non_embedding_parameters: tuple[int, int] | None = None  # before, after
+    attention_heads: tuple[int, int] | None = None  # query heads per layer, before, after
+    key_value_heads: tuple[int, int] | None = None
+    layers: tuple[int, int] | None = None
+    attention_error: OutputError | None = None  # the output projections' (heads pruned)
+    dropped_layers: list[int] | None = None  # layer drop: which, by their Block Influence
+    influence: list[float] | None = None
 
 
 class SplitEvaluation(ManifestRecord):
@@ -85,6 +93,16 @@ class SplitEvaluation(ManifestRecord):
     bm25: Metrics
     model: Metrics
     model_blended_with_bm25: Metrics | None = None  # with its first_stage_weight
+
+
+class TeacherRecord(ManifestRecord):
+    """A pruned, distilled model's teacher: the unpruned model it was cut from, kept beside it."""
+
+    name: str
+    path: str  # the teacher's directory, relative to the student's parent
+    parameters: int
+    non_embedding_parameters: int
+    evaluation: dict[str, SplitEvaluation] | None = None
 
 
 class Manifest(ManifestRecord):
@@ -99,6 +117,7 @@ class Manifest(ManifestRecord):
     compressor: CompressorRecord | None = None
     training: TrainingRecord | None = None
     pruning: PruningRecord | None = None
+    teacher: TeacherRecord | None = None
     evaluation: dict[str, SplitEvaluation] | None = None  # split -> its evaluation
     build_seconds: float | None = None
     attribution: str | None = None

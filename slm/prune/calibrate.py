@@ -1,22 +1,32 @@
-"""Calibration for pruning: what each MLP's down projection sees on the prompts the model serves.
+"""Calibration for pruning: what each layer's projections see, and how much each layer changes, on served prompts.
 
 Contract: `onet_calibration(onet, contexts, queries, seed)` draws `queries` train-split O*NET queries
 with the contexts of their BM25 top 50 (what the worker scores for a query: the same compressor and
-token budget). `mlp_grams(scorer, calibration)` runs them through the scorer's own engine (its
-prompt style, packing and block attention, the model's serving dtype) and returns, per decoder
-layer, H = X^T X over the down projection's inputs X (float32), and the tokens seen.
-`onet_grams(scorer, onet_dir, budget_tokens, queries)` does both, contexts compressed at the model's budget.
-Ignores: what is done with H (`slm.prune.osscar`), the test and unseen splits (never calibrated on).
+token budget). `collect(engine, requests)` runs the engine's requests once (its packing and block
+attention, the model's serving dtype; `Scorer.requests` makes them in the model's prompt style from
+the calibration queries) and returns `Statistics`: per
+decoder layer, H = X^T X over the inputs X of the MLP's down projection and of the attention's output
+projection (float32; the latter's inputs are the heads' outputs side by side), each layer's Block
+Influence (1 - mean cos(h_in, h_out) over tokens, `slm.prune.depth`), and the tokens seen.
+`onet_statistics(scorer, onet_dir, budget_tokens, queries)` does both, contexts compressed at the
+model's budget. All statistics come from the one unpruned model, in one pass.
+Ignores: what is done with them (`slm.prune.osscar`, `slm.prune.depth`), the test and unseen splits
+(never calibrated on).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from slm.data import Bm25, ContextsByJob, Onet, compressed_contexts, load_onet, split_queries, subsample
 from slm.data.retrieval import FIRST_STAGE_K
-from slm.prune.layers import mlps
+from slm.engine import ScoringEngine
+from slm.engine.packing import ScoreRequest
+from slm.prune.heads import attentions
+from slm.prune.layers import decoder_layers, mlps
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
@@ -24,6 +34,15 @@ from slm.tokens import TextEncoder
 # 16x SmolLM2's 1,536 neurons per MLP, enough samples for a well-conditioned 1,536 x 1,536 Gram
 # matrix, and ~30 s of forward passes on 2 CPU cores.
 DEFAULT_CALIBRATION_QUERIES = 16
+Hook = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    mlp: list[torch.Tensor]  # per layer: Gram matrix of the down projection's inputs
+    attention: list[torch.Tensor]  # per layer: Gram matrix of the output projection's inputs
+    influence: list[float]  # per layer: 1 - mean cos(h_in, h_out)
+    tokens: int
 
 
 def onet_calibration(onet: Onet, contexts: ContextsByJob, queries: int, seed: int = 0) -> list[EncodedQuery]:
@@ -32,31 +51,50 @@ def onet_calibration(onet: Onet, contexts: ContextsByJob, queries: int, seed: in
     return [EncodedQuery(q.text, [contexts[h.job_id] for h in hs]) for q, hs in zip(drawn, hits, strict=True)]
 
 
-def mlp_grams(scorer: Scorer, calibration: Sequence[EncodedQuery]) -> tuple[list[torch.Tensor], int]:
-    engine = scorer.engine
-    layers = mlps(engine.body)
-    grams = [torch.zeros(m.down_proj.in_features, m.down_proj.in_features, device=engine.device) for m in layers]
+def _gram_hook(gram: torch.Tensor) -> Hook:
+    def hook(_module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        x = args[0].reshape(-1, args[0].shape[-1]).float()
+        gram.addmm_(x.T, x)
 
-    def accumulate(gram: torch.Tensor):
-        def hook(_module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
-            x = args[0].reshape(-1, args[0].shape[-1]).float()
-            gram.addmm_(x.T, x)
+    return hook
 
-        return hook
 
-    handles = [m.down_proj.register_forward_pre_hook(accumulate(g)) for m, g in zip(layers, grams, strict=True)]
+def _influence_hook(sums: torch.Tensor, i: int) -> Hook:
+    def hook(_module: torch.nn.Module, args: tuple, kwargs: dict, out: torch.Tensor | tuple) -> None:
+        before = args[0] if args else kwargs["hidden_states"]
+        after = out[0] if isinstance(out, tuple) else out
+        cos = F.cosine_similarity(
+            before.float().reshape(-1, before.shape[-1]), after.float().reshape(-1, after.shape[-1])
+        )
+        sums[i, 0] += (1 - cos).sum()
+        sums[i, 1] += cos.numel()
+
+    return hook
+
+
+def collect(engine: ScoringEngine, requests: Sequence[ScoreRequest]) -> Statistics:
+    body, device = engine.body, engine.device
+    downs = [m.down_proj for m in mlps(body)]
+    outs = [a.o_proj for a in attentions(body)]
+    mlp = [torch.zeros(d.in_features, d.in_features, device=device) for d in downs]
+    attention = [torch.zeros(o.in_features, o.in_features, device=device) for o in outs]
+    sums = torch.zeros(len(downs), 2, dtype=torch.float64, device=device)
+    handles = [m.register_forward_pre_hook(_gram_hook(g)) for m, g in zip(downs + outs, mlp + attention, strict=True)]
+    for i, layer in enumerate(decoder_layers(body)):
+        handles.append(layer.register_forward_hook(_influence_hook(sums, i), with_kwargs=True))
     tokens = 0
     try:
-        for batch in engine.batches(scorer.requests(calibration).requests):
+        for batch in engine.batches(list(requests)):
             engine.run(batch)
             tokens += batch.tokens
     finally:
         for handle in handles:
             handle.remove()
-    return grams, tokens
+    influence = (sums[:, 0] / sums[:, 1].clamp(min=1)).tolist()
+    return Statistics(mlp, attention, influence, tokens)
 
 
-def onet_grams(scorer: Scorer, onet_dir: Path, budget_tokens: int, queries: int) -> tuple[list[torch.Tensor], int]:
+def onet_statistics(scorer: Scorer, onet_dir: Path, budget_tokens: int, queries: int) -> Statistics:
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(scorer.tokenizer).encode, budget_tokens)
-    return mlp_grams(scorer, onet_calibration(onet, contexts, queries))
+    return collect(scorer.engine, scorer.requests(onet_calibration(onet, contexts, queries)).requests)

@@ -18,12 +18,21 @@ cheapest `1 / DROP_ROUNDS_SHARE` of what is left to drop, at least one, and re-f
 block downdate), then swaps: add the channel with the largest gain, drop the cheapest; a swap is kept
 while it lowers the error (it stops when the cheapest to drop is the one just added).
 
+`select_units(weight, gram, units, buckets, keep)` is the same search over contiguous, equal units of
+channels (an attention layer's query heads, or whole key/value groups of them, as the output
+projection's inputs): the n channels are `units` blocks of n / units; `buckets` partitions the units
+and `keep` units are kept in each (query heads within their key/value group, or groups among all).
+Dropping unit J raises the error by tr(B_J^T P_JJ^-1 B_J) (a block downdate); the cheapest unit of a
+bucket still over `keep` goes first, one at a time (a layer has at most a few dozen heads). Swaps then
+exchange a kept and a removed unit of one bucket while that lowers the exactly re-fitted error.
+
 `magnitude(weight, gram, keep)` is the baseline the benchmark compares against: keep the channels
 with the largest activation-weighted column norms ||W_j|| * sqrt(H_jj), weights untouched.
 Ignores: where the Gram matrices come from (`slm.prune.calibrate`) and changing the model
 (`slm.prune.apply`). All arithmetic is float64 on the weight's device; results come back in float32.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -38,6 +47,9 @@ DROP_ROUNDS_SHARE = 8
 # Swap rounds after the greedy descent. Each costs ~|S|^2 (|n - S| + d) flops; on SmolLM2's MLPs
 # (1536 neurons) later swaps gain < 0.1% of the error each, so a few dozen capture what swaps give.
 DEFAULT_SWAPS = 32
+# A unit swap must raise the explained output by this share: below it, the float64 solves' rounding
+# could trade two equally good heads back and forth.
+SWAP_MIN_GAIN = 1e-9
 # Removed channels tried per swap, best gain first: the best one alone is often dropped right back.
 SWAP_CANDIDATES = 8
 
@@ -67,6 +79,41 @@ def select(weight: torch.Tensor, gram: torch.Tensor, keep: int, swaps: int = DEF
             break
     kept = alive.nonzero().squeeze(1)
     return _selection(weight, gram, kept, b[kept].T)
+
+
+def select_units(
+    weight: torch.Tensor,
+    gram: torch.Tensor,
+    units: int,
+    buckets: Sequence[Sequence[int]],
+    keep: int,
+    swaps: int = DEFAULT_SWAPS,
+) -> Selection:
+    """Keep `keep` units of each bucket (channel blocks of n / units), re-fitted; `kept` holds channels."""
+    n = _check(weight, gram, weight.shape[1])
+    if n % units or sorted(u for b in buckets for u in b) != list(range(units)):
+        raise ValueError(f"{n} channels must split into {units} units, each in exactly one bucket")
+    if not 1 <= keep <= min(len(b) for b in buckets):
+        raise ValueError(f"keep must be in [1, {min(len(b) for b in buckets)}] units per bucket, got {keep}")
+    size = n // units
+    w = weight.double()
+    h = _damped(gram.double())
+    g = h @ w.T
+    p = torch.cholesky_inverse(torch.linalg.cholesky(h))
+    b = p @ g
+    alive = torch.ones(n, dtype=torch.bool, device=w.device)
+    kept = [list(bucket) for bucket in buckets]
+    channels = [torch.arange(u * size, (u + 1) * size, device=w.device) for u in range(units)]
+    while over := [bucket for bucket in kept if len(bucket) > keep]:
+        costs = {u: _unit_cost(p, b, channels[u]) for bucket in over for u in bucket}
+        cheapest = min(costs, key=costs.__getitem__)
+        _drop(p, b, alive, channels[cheapest])
+        next(bucket for bucket in kept if cheapest in bucket).remove(cheapest)
+    for _ in range(swaps):
+        if not _swap_unit(h, g, kept, buckets, channels):
+            break
+    support = torch.cat([channels[u] for u in sorted(u for bucket in kept for u in bucket)])
+    return _selection(weight, gram, support, _refit(h, g, support).T)
 
 
 def magnitude(weight: torch.Tensor, gram: torch.Tensor, keep: int) -> Selection:
@@ -150,6 +197,48 @@ def _add(h: torch.Tensor, g: torch.Tensor, p: torch.Tensor, b: torch.Tensor, ali
     p += torch.outer(v, v) / schur
     b -= torch.outer(v, u) / schur
     alive[r] = True
+
+
+def _unit_cost(p: torch.Tensor, b: torch.Tensor, unit: torch.Tensor) -> float:
+    """The error dropping the kept channels `unit` (re-fitted) adds: tr(B_J^T P_JJ^-1 B_J)."""
+    return float((b[unit] * torch.linalg.solve(p[unit][:, unit], b[unit])).sum())
+
+
+def _refit(h: torch.Tensor, g: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
+    """B_S = H_SS^-1 G_S: the kept channels' best weights (transposed)."""
+    return torch.cholesky_solve(g[support], torch.linalg.cholesky(h[support][:, support]))
+
+
+def _fit(h: torch.Tensor, g: torch.Tensor, support: torch.Tensor) -> float:
+    """tr(G_S^T H_SS^-1 G_S): how much of the output the support explains (the error is the rest)."""
+    return float((g[support] * _refit(h, g, support)).sum())
+
+
+def _swap_unit(
+    h: torch.Tensor,
+    g: torch.Tensor,
+    kept: list[list[int]],
+    buckets: Sequence[Sequence[int]],
+    channels: list[torch.Tensor],
+) -> bool:
+    """The best swap of a kept and a removed unit of one bucket, made if it lowers the error."""
+
+    def support(units: list[int]) -> torch.Tensor:
+        return torch.cat([channels[u] for u in sorted(units)])
+
+    everyone = [u for bucket in kept for u in bucket]
+    best, fit = None, _fit(h, g, support(everyone))
+    for bucket, now in zip(buckets, kept, strict=True):
+        for out in now:
+            for into in set(bucket) - set(now):
+                trial = _fit(h, g, support([into if u == out else u for u in everyone]))
+                if trial > fit * (1 + SWAP_MIN_GAIN):
+                    best, fit = (now, out, into), trial
+    if best is None:
+        return False
+    now, out, into = best
+    now[now.index(out)] = into
+    return True
 
 
 def _selection(weight: torch.Tensor, gram: torch.Tensor, kept: torch.Tensor, new: torch.Tensor) -> Selection:

@@ -12,8 +12,9 @@ from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel
 from slm.engine import EngineConfig, ScoringEngine
 from slm.load import LoadedModel, load_model
 from slm.manifest import read_manifest
-from slm.prune import parameters, prune_dir, prune_model, pruned_width
-from slm.prune.calibrate import mlp_grams
+from slm.prune import non_embedding_parameters, parameters, prune_dir, pruned_width
+from slm.prune.apply import prune_mlps
+from slm.prune.calibrate import Statistics, collect
 from slm.prune.layers import mlps
 from slm.scorer import EncodedQuery, Scorer
 from tests.slm.test_data_onet import ONET_DIR
@@ -44,24 +45,33 @@ def scorer(loaded: LoadedModel) -> Scorer:
     return _scorer(loaded, copy.deepcopy(loaded.model))
 
 
-def test_grams_are_the_down_projection_inputs_second_moments(scorer: Scorer) -> None:
-    grams, tokens = mlp_grams(scorer, _queries(scorer, ["nurse", "cook"]))
-    width = scorer.engine.body.config.intermediate_size
-    assert len(grams) == scorer.engine.body.config.num_hidden_layers and tokens > 0
-    for gram in grams:
-        assert gram.shape == (width, width) and torch.allclose(gram, gram.T)
-        assert torch.linalg.eigvalsh(gram.double()).min() > -1e-6 * gram.diagonal().max()  # X^T X is PSD
-    assert not any(m.down_proj._forward_pre_hooks for m in mlps(scorer.engine.body))  # hooks removed
+def _stats(scorer: Scorer, queries: list[str]) -> Statistics:
+    return collect(scorer.engine, scorer.requests(_queries(scorer, queries)).requests)
+
+
+def test_grams_are_the_projection_inputs_second_moments(scorer: Scorer) -> None:
+    stats = _stats(scorer, ["nurse", "cook"])
+    config = scorer.engine.body.config
+    assert len(stats.mlp) == len(stats.attention) == len(stats.influence) == config.num_hidden_layers
+    assert stats.tokens > 0 and all(0.0 < x < 2.0 for x in stats.influence)
+    widths = (config.intermediate_size, config.num_attention_heads * config.head_dim)
+    for grams, width in zip((stats.mlp, stats.attention), widths, strict=True):
+        for gram in grams:
+            assert gram.shape == (width, width) and torch.allclose(gram, gram.T)
+            assert torch.linalg.eigvalsh(gram.double()).min() > -1e-6 * gram.diagonal().max()  # X^T X is PSD
+    body = scorer.engine.body
+    assert not any(m.down_proj._forward_pre_hooks for m in mlps(body))  # hooks removed
+    assert not any(layer._forward_hooks for layer in body.layers)
 
 
 def test_osscar_tracks_the_unpruned_scores_better_than_magnitude(loaded: LoadedModel, scorer: Scorer) -> None:
-    grams, _ = mlp_grams(scorer, _queries(scorer, TEXTS))
+    grams = _stats(scorer, TEXTS).mlp
     held_out = _queries(scorer, ["senior backend engineer", "pastry chef", "icu nurse nights"])
     original = np.array(scorer.score_encoded(held_out))
     drift = {}
     for method in ("osscar", "magnitude"):
         pruned = copy.deepcopy(loaded.model)
-        errors = prune_model(pruned, grams, 32, method)
+        errors = prune_mlps(pruned, grams, 32, method)
         assert pruned.config.intermediate_size == 32 and all(m.down_proj.in_features == 32 for m in mlps(pruned))
         assert len(errors) == pruned.config.num_hidden_layers
         scores = np.array(_scorer(loaded, pruned).score_encoded(held_out))
@@ -77,10 +87,13 @@ def test_prune_dir_writes_a_smaller_scorable_model(tiny_model_dir: Path, tmp_pat
     record = manifest.pruning
     assert record.method == "osscar" and record.intermediate_size == (128, 64)
     assert record.parameters[1] < record.parameters[0] and record.calibration.tokens > 0
-    assert manifest.evaluation is None and manifest.name.endswith("-osscar-64")
+    assert record.layers == (2, 2) and record.attention_heads == (4, 4) and record.attention_error is None
+    assert record.non_embedding_parameters[1] < record.non_embedding_parameters[0] < record.parameters[0]
+    assert manifest.evaluation is None and manifest.name.endswith("-osscar-50")
     pruned = Scorer.load(out, dtype="float32", warmup=False)
     assert pruned.engine.body.config.intermediate_size == 64
     assert parameters(pruned.engine.body) < parameters(load_model(tiny_model_dir, dtype="float32").model)
+    assert non_embedding_parameters(load_model(out).model) == record.non_embedding_parameters[1]
     assert all(0.0 <= s <= 1.0 for s in pruned.score("line cook", ["cook", "nurse"]))
 
 
