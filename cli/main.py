@@ -18,7 +18,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rank job pos
 dev_app = typer.Typer(no_args_is_help=True, help="Local broker and Redis for development and tests.")
 model_app = typer.Typer(no_args_is_help=True, help="Models: fetch, build, evaluate.")
 schemas_app = typer.Typer(no_args_is_help=True, help="Event contracts.")
+contexts_app = typer.Typer(no_args_is_help=True, help="The context store in Redis.")
 app.add_typer(dev_app, name="dev")
+app.add_typer(contexts_app, name="contexts")
 app.add_typer(model_app, name="model")
 app.add_typer(schemas_app, name="schemas")
 
@@ -79,6 +81,18 @@ def dev_down() -> None:
 def dev_status() -> None:
     """Which of the local services run, and where."""
     _dev("status")
+
+
+@contexts_app.command("rebuild")
+def contexts_rebuild() -> None:
+    """Rebuild the context store by replaying the postings topic: a new epoch, which the postings
+    workers adopt within seconds (queries wait for it, or are answered `context_store_rebuilding`)."""
+    from compressor.epoch import EpochStore
+    from worker.service import context_store
+
+    store = context_store(Settings())
+    epoch = EpochStore(store.client, store.namespace).restart()
+    typer.echo(f"context store {store.namespace}: epoch {epoch} begun, rebuilding; the postings workers replay it")
 
 
 @schemas_app.command("export")

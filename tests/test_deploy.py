@@ -77,3 +77,14 @@ def test_dashboard_reads_exported_metrics() -> None:
     read = set().union(*(metric_names(expr) for expr in exprs))
     assert read <= documented_metrics(), f"not exported: {sorted(read - documented_metrics())}"
     assert {"rankstream_consumer_lag", "rankstream_end_to_end_latency_seconds", "process_resident_memory_bytes"} <= read
+
+
+def test_the_postings_topic_is_created_compacted() -> None:
+    topics = {d["metadata"]["name"]: d["spec"] for d in documents() if d.get("kind") == "KafkaTopic"}
+    assert set(topics) == {"job-postings", "search-queries", "ranked-results", "rankstream-dlq"}
+    assert {name for name, spec in topics.items() if spec["config"].get("cleanup.policy") == "compact"} == {
+        "job-postings"
+    }
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    command = " ".join(compose["services"]["topics"]["command"])
+    assert re.search(r"--topic job-postings\s+--partitions \d+ --config cleanup.policy=compact", command)

@@ -5,7 +5,9 @@ both carry `updated_at` and the later one is older (Kafka keys by job_id, so a j
 order). An upsert whose content hash matches the stored one costs no compression (the store only
 advances its `updated_at` and TTL). Contexts are tokenized once, by the compressor that fits them to
 the budget. The store ignores upserts older than what it holds. A posting's message is finished once
-its outcome is in Redis.
+its outcome is in Redis, after the batch's progress (each partition's last message, for the store's
+epoch: `worker.rebuild.Rebuilder.applied`) is recorded beside it, which is what queries wait for
+(`worker.gate`).
 """
 
 from collections.abc import Callable, Sequence
@@ -21,6 +23,7 @@ from worker.publish import Publisher
 from worker.telemetry import Metrics
 
 CompressMany = Callable[[Sequence[JobPosting]], list[Compressed]]
+RecordProgress = Callable[[Sequence[Source]], None]
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,10 @@ class ContextWriter:
         publisher: Publisher,
         tracker: OffsetTracker,
         metrics: Metrics,
+        record_progress: RecordProgress,
     ) -> None:
         self.compress_many = compress_many
+        self.record_progress = record_progress
         self.store = store
         self.publisher = publisher
         self.tracker = tracker
@@ -69,8 +74,9 @@ class ContextWriter:
            ignores a write older than what it holds (each write carries its event's `EventOrder`:
            `updated_at` and the message's partition and offset, so a replay or a zombie's late
            batch writes nothing);
-        4. finish every message of the batch (its offset and its `process` span), now that its outcome
-           is in Redis.
+        4. record the batch's progress (each partition's last message, offset and Kafka timestamp),
+           now that its outcome is in Redis: queries waiting for the table may go;
+        5. finish every message of the batch (its offset and its `process` span).
         """
         latest: dict[str, PendingPosting] = {}
         for pending in batch.items:
@@ -82,6 +88,7 @@ class ContextWriter:
         self.metrics.contexts.add(sum(deleted), {"outcome": "deleted"})
         self.metrics.contexts.add(len(deleted) - sum(deleted), {"outcome": "stale"})
         self._upsert([p for p in latest.values() if isinstance(p.event, JobPosting)])
+        self.record_progress([p.source for p in batch.items])
         for pending in batch.items:
             src = pending.source
             self.tracker.finish(src.topic, src.partition, src.offset)

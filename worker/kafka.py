@@ -4,7 +4,9 @@ Every client gets `bootstrap.servers`, the pass-through options (security.protoc
 ssl.*, ...) and `worker.logs.kafka_log()` as librdkafka's logger (rate-limited, never raw stderr).
 Consumers never auto-commit: offsets are committed by `worker.commit` only after a message's outcome
 is delivered; they report librdkafka's statistics (JSON) to `on_stats` every `STATS_INTERVAL_MS`.
-Producers are idempotent with acks=all.
+Producers are idempotent with acks=all. `make_offsets_reader` makes a consumer that never subscribes
+(it joins no group and commits nothing), only asked for a topic's partitions and watermarks
+(`watermarks`): where a log starts and ends, for the postings table's progress (`worker.table`).
 """
 
 import time
@@ -106,6 +108,22 @@ def make_consumer(
     return consumer
 
 
+def make_offsets_reader(settings: Settings) -> Consumer:
+    """A consumer only asked for watermarks: `group.id` is required by the client, never joined."""
+    return Consumer(
+        {**client_config(settings), "group.id": f"{settings.group_id}-offsets", "client.id": settings.worker_id}
+    )
+
+
+def watermarks(reader: Consumer, topic: str, timeout_s: float) -> dict[int, tuple[int, int]]:
+    """Each partition of `topic`: (low, high) watermarks, asked of the broker (never the cache)."""
+    partitions = reader.list_topics(topic, timeout=timeout_s).topics[topic].partitions
+    return {
+        p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s, cached=False)
+        for p in sorted(partitions)
+    }
+
+
 def make_producer(settings: Settings) -> Producer:
     return Producer(
         {
@@ -126,14 +144,22 @@ def all_topics(settings: Settings) -> list[str]:
     return [settings.topic_postings, settings.topic_queries, settings.topic_results, settings.topic_dlq]
 
 
+def topic_config(settings: Settings, topic: str) -> dict[str, str]:
+    """The postings topic is compacted: it keeps each job's latest event for good (a delete's until
+    `delete.retention.ms`), so a wiped store can be rebuilt by replaying it (`worker.rebuild`)."""
+    return {"cleanup.policy": "compact"} if topic == settings.topic_postings else {}
+
+
 def ensure_topics(settings: Settings, timeout_s: float = 10.0) -> list[str]:
-    """Create the four topics where missing; return the names created."""
+    """Create the four topics where missing (the postings topic compacted); return the names created."""
     admin = make_admin(settings)
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     missing = [t for t in all_topics(settings) if t not in existing]
     if not missing:
         return []
-    futures = admin.create_topics([NewTopic(t, settings.topic_partitions, 1) for t in missing])
+    futures = admin.create_topics(
+        [NewTopic(t, settings.topic_partitions, 1, config=topic_config(settings, t)) for t in missing]
+    )
     for future in futures.values():
         future.result(timeout_s)
     return missing

@@ -20,6 +20,10 @@ A revocation (`_on_revoke`), for the revoked partitions only:
   3. forget them: late outcomes no longer move offsets.
 A lost partition (`_on_lost`: the group moved on without us) skips step 1: its work is dropped and
 nothing is committed, since the coordinator would reject the commit.
+
+With a `Rebuilder` (postings workers, `worker.rebuild`), an assigned postings partition starts where
+the store's epoch has applied it to, and when the epoch changes (a wiped store, a rebuild on demand)
+each postings partition drops its queued work and is sought back to its start (`_reposition`).
 """
 
 import logging
@@ -27,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from opentelemetry import trace
@@ -38,8 +42,8 @@ from worker.kafka import Source, Sourced, make_consumer
 from worker.lag import ConsumerLag
 from worker.logs import kafka_log
 from worker.publish import Publisher
+from worker.rebuild import Rebuilder
 from worker.settings import Settings
-from worker.stage import Stage
 from worker.telemetry import Telemetry
 from worker.validate import Invalid, Validator
 
@@ -52,13 +56,32 @@ Event = TypeVar("Event")
 Work = TypeVar("Work", bound=Sourced)
 
 
+class Intake(Protocol[Work]):
+    """Where the loop hands work: a `worker.stage.Stage`, or a `worker.gate.TableGate` in front of one."""
+
+    name: str
+
+    @property
+    def healthy(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def submit(self, item: Work) -> None: ...
+
+    def discard(self, drop: Callable[[Work], bool]) -> None: ...
+
+    def pending(self) -> int: ...
+
+    def stop(self, timeout_s: float) -> None: ...
+
+
 @dataclass(frozen=True)
 class Route(Generic[Event, Work]):
     """What the loop does with a topic's messages: validate, then wrap and submit to a stage."""
 
     validate: Validator[Event]
     wrap: Callable[[Source, Event], Work]
-    stage: Stage[Work]
+    stage: Intake[Work]
 
 
 def _names(partitions: list[TopicPartition]) -> list[str]:
@@ -74,8 +97,10 @@ class ConsumeLoop:
         publisher: Publisher,
         tracker: OffsetTracker,
         telemetry: Telemetry,
+        rebuilder: Rebuilder | None = None,
     ) -> None:
         self.settings = settings
+        self.rebuilder = rebuilder
         self.group = group
         self.routes = routes
         self.publisher = publisher
@@ -124,6 +149,7 @@ class ConsumeLoop:
             while not self.stop_requested.is_set():
                 self.heartbeat = time.monotonic()
                 self._backpressure()
+                self._reposition()
                 for message in self.consumer.consume(self._room(), POLL_TIMEOUT_S):
                     self._dispatch(message)
                 self.publisher.poll()
@@ -204,7 +230,23 @@ class ConsumeLoop:
             log.error("drain timed out: %d messages unfinished, %d undelivered", left, undelivered)
         return not left and not undelivered
 
+    def _reposition(self) -> None:
+        """Seek postings partitions the rebuilder names back to their start in the store's epoch."""
+        if self.rebuilder is None or self.consumer is None:
+            return
+        for tp in self.rebuilder.due(self.assignment):
+            self._drop({(tp.topic, tp.partition)})
+            try:
+                self.consumer.seek(tp)
+            except KafkaException as exc:
+                log.warning("%s not sought to its start yet (tried again): %s", _names([tp])[0], exc)
+                continue
+            self.rebuilder.positioned(tp.partition)
+            log.info("%s restarts at %s for the store's epoch %s", _names([tp])[0], tp.offset, self.rebuilder.epoch)
+
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.rebuilder is not None:
+            self.rebuilder.start_positions(partitions)
         log.info("assigned %s", _names(partitions))
         if self.paused and self.assignment:  # an incremental assignment keeps paused partitions:
             consumer.resume(self.assignment)  # resume them all; backpressure pauses all again if due
@@ -223,10 +265,15 @@ class ConsumeLoop:
         self._let_go({(p.topic, p.partition) for p in partitions})
 
     def _let_go(self, gone: set[Partition]) -> None:
+        self._drop(gone)
+        self.assignment = [p for p in self.assignment if (p.topic, p.partition) not in gone]
+
+    def _drop(self, gone: set[Partition]) -> None:
+        """Drop the partitions' queued work and forget their offsets (late outcomes move nothing)."""
+
         def drop(work: Sourced) -> bool:
             return (work.source.topic, work.source.partition) in gone
 
         for route in self.routes.values():
             route.stage.discard(drop)
         self.tracker.forget([TopicPartition(topic, partition) for topic, partition in gone])
-        self.assignment = [p for p in self.assignment if (p.topic, p.partition) not in gone]

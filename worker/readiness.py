@@ -2,7 +2,9 @@
 
 `Readiness()` returns the problems found (an empty list: ready), from named checks run in order;
 `loop_readiness` makes the worker's: the consumer has partitions, no stage is retrying a
-dependency, Redis answers PING, the broker answers a metadata request. Each dependency check is
+dependency, Redis answers PING, the broker answers a metadata request, and, for a worker that
+answers queries, the context store is there and built (its epoch exists and is ready,
+`compressor.epoch`: not while Redis is new or wiped, or the postings workers replay into it). Each dependency check is
 bounded by `CHECK_TIMEOUT_S`, and the result is kept for `CACHE_S`, so probes cost at most one PING
 and one metadata request a second. A check that raises counts as a problem, named with its error.
 Ignores liveness (the heartbeat, `worker.health`); a dependency slower than the timeout counts as away.
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import redis
 from confluent_kafka.admin import AdminClient
 
+from compressor.epoch import EpochStore
 from worker.loop import ConsumeLoop
 
 # A dependency slower than this is as good as away for serving: well above a healthy Redis PING or
@@ -55,6 +58,18 @@ def broker_check(admin: AdminClient, topic: str) -> Check:
     return metadata
 
 
+def store_check(epochs: EpochStore) -> Check:
+    """The context store's epoch: missing (Redis new or wiped) or rebuilding is not ready."""
+
+    def epoch() -> str | None:
+        progress = epochs.read()
+        if progress.epoch is None:
+            return "missing (Redis new, restarted empty or wiped): the postings workers rebuild it"
+        return None if progress.ready else f"rebuilding (epoch {progress.epoch.id}): the postings workers replay"
+
+    return epoch
+
+
 class Readiness:
     def __init__(self, checks: list[NamedCheck], cache_s: float = CACHE_S) -> None:
         self.checks = checks
@@ -79,8 +94,11 @@ class Readiness:
         return None if problem is None else f"{named.name}: {problem}"
 
 
-def loop_readiness(loop: ConsumeLoop, redis_client: redis.Redis, admin: AdminClient) -> Readiness:
-    """The worker's checks; `redis_client` should time out after `CHECK_TIMEOUT_S`."""
+def loop_readiness(
+    loop: ConsumeLoop, redis_client: redis.Redis, admin: AdminClient, epochs: EpochStore | None = None
+) -> Readiness:
+    """The worker's checks; `redis_client` (and `epochs`' client) should time out after `CHECK_TIMEOUT_S`;
+    `epochs` for a worker that answers queries."""
     stages = [route.stage for route in loop.routes.values()]
 
     def partitions() -> str | None:
@@ -89,11 +107,10 @@ def loop_readiness(loop: ConsumeLoop, redis_client: redis.Redis, admin: AdminCli
     def retrying() -> str | None:
         return next((f"stage {s.name} is retrying a dependency" for s in stages if not s.healthy), None)
 
-    return Readiness(
-        [
-            NamedCheck("partitions", partitions),
-            NamedCheck("stages", retrying),
-            NamedCheck("redis", redis_check(redis_client)),
-            NamedCheck("broker", broker_check(admin, next(iter(loop.routes)))),
-        ]
-    )
+    checks = [
+        NamedCheck("partitions", partitions),
+        NamedCheck("stages", retrying),
+        NamedCheck("redis", redis_check(redis_client)),
+        NamedCheck("broker", broker_check(admin, next(iter(loop.routes)))),
+    ]
+    return Readiness(checks + ([NamedCheck("context store", store_check(epochs))] if epochs else []))

@@ -2,7 +2,9 @@
 
 Role "postings" loads only the tokenizer (contexts are stored with the scoring model's token ids);
 "queries" and "all" load the model. SIGTERM and SIGINT request a graceful stop: the loop drains
-in-flight work, commits, and the process exits 0.
+in-flight work, commits, and the process exits 0. Postings workers keep the store's epoch and rebuild
+it by replay (`worker.rebuild`); queries wait at the table gate (`worker.gate`) for the postings table
+to catch up to them. Each reads the table through a view of its own (`worker.table`).
 """
 
 import logging
@@ -15,6 +17,7 @@ import redis
 
 from compressor import DEFAULT_BUDGET_TOKENS, ContextStore
 from compressor.abstractive import SUMMARY_MAX_NEW_TOKENS
+from compressor.epoch import EpochStore
 from compressor.factory import Compressor, compressor_id, make_compressor
 from schemas import parse_posting_event, parse_search_query
 from slm import Scorer
@@ -25,16 +28,19 @@ from slm.weights.bases import INSTRUCT_BASE, fetch_base
 from worker.batch import Batcher
 from worker.commit import OffsetTracker
 from worker.context import ContextWriter, PendingPosting
+from worker.gate import TableGate
 from worker.health import HealthServer
-from worker.kafka import make_admin, make_producer
+from worker.kafka import make_admin, make_offsets_reader, make_producer
 from worker.logs import configure_logging
 from worker.loop import ConsumeLoop, Route
 from worker.publish import Publisher
 from worker.readiness import CHECK_TIMEOUT_S, loop_readiness
+from worker.rebuild import Rebuilder
 from worker.score import PendingQuery, QueryScorer
 from worker.settings import Role, Settings
 from worker.stage import Stage
 from worker.startup import require_model_dir
+from worker.table import TableView
 from worker.telemetry import Telemetry
 from worker.validate import Validator
 
@@ -108,9 +114,15 @@ def build_parts(settings: Settings, role: Role) -> Parts:
     )
     encoder = TextEncoder(scorer.tokenizer) if scorer else TextEncoder.load(settings.model_path)
     compressor = build_compressor(settings) if role != "queries" else None
-    namespace = compressor.id if compressor else compressor_id(settings.compressor, summarizer_name(settings))
-    store = ContextStore(redis_client(settings), namespace, encoder.id, settings.context_ttl_seconds)
-    return Parts(scorer, encoder, compressor, store)
+    return Parts(scorer, encoder, compressor, context_store(settings, encoder))
+
+
+def context_store(settings: Settings, encoder: TextEncoder | None = None) -> ContextStore:
+    """The store the settings name: its namespace is the configured compressor's and the model's
+    tokenizer's (loaded when not given)."""
+    encoder = encoder or TextEncoder.load(settings.model_path)
+    namespace = compressor_id(settings.compressor, summarizer_name(settings))
+    return ContextStore(redis_client(settings), namespace, encoder.id, settings.context_ttl_seconds)
 
 
 def watch_prefix_cache(scorer: Scorer, telemetry: Telemetry) -> None:
@@ -120,8 +132,12 @@ def watch_prefix_cache(scorer: Scorer, telemetry: Telemetry) -> None:
         telemetry.gauge("rankstream_prefix_cache_hit_ratio", "Prefix lookups that found their keys", cache.hit_ratio)
 
 
+def table_view(settings: Settings, store: ContextStore) -> TableView:
+    return TableView(EpochStore(store.client, store.namespace), make_offsets_reader(settings), settings.topic_postings)
+
+
 def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetry) -> ConsumeLoop:
-    """The consume loop with a stage per topic of the role."""
+    """The consume loop with a stage per topic of the role (queries behind the table gate)."""
     tracker = OffsetTracker()
     publisher = Publisher(
         make_producer(settings),
@@ -135,13 +151,17 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
     linger_s = settings.batch_linger_ms / 1e3
     routes: dict[str, Route] = {}
     compressor, encoder = parts.compressor, parts.encoder
+    rebuilder, views = None, []
     if role in ("postings", "all") and compressor is not None:
+        views.append(table_view(settings, parts.store))
+        rebuilder = Rebuilder(EpochStore(parts.store.client, parts.store.namespace), views[-1], settings.topic_postings)
         writer = ContextWriter(
             lambda ps: compressor.compress_many_encoded(ps, encoder.encode),
             parts.store,
             publisher,
             tracker,
             telemetry.metrics,
+            rebuilder.applied,
         )
         routes[settings.topic_postings] = Route(
             Validator(parse_posting_event),
@@ -158,19 +178,27 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             settings.first_stage_weight,
             telemetry.tracing,
         )
-        routes[settings.topic_queries] = Route(
-            Validator(parse_search_query),
-            lambda src, q: PendingQuery.of(src, q, settings.default_deadline_ms),
-            Stage(
-                "queries",
-                Batcher(scorer.cost, settings.token_budget, linger_s, scorer.deadline_of),
-                scorer.handle,
-                scorer.fail,
-                scorer.expire,
-            ),
+        views.append(table_view(settings, parts.store))
+        stage = Stage(
+            "queries",
+            Batcher(scorer.cost, settings.token_budget, linger_s, scorer.deadline_of),
+            scorer.handle,
+            scorer.fail,
+            scorer.expire,
         )
+        gate = TableGate(stage, views[-1].read, settings.table_wait_ms / 1e3, scorer.expire, telemetry.metrics)
+        routes[settings.topic_queries] = Route(
+            Validator(parse_search_query), lambda src, q: PendingQuery.of(src, q, settings.default_deadline_ms), gate
+        )
+        telemetry.gauge("rankstream_table_gate_waiting", "Queries waiting for the postings table", gate.waiting)
         watch_prefix_cache(parts.scorer, telemetry)
-    return ConsumeLoop(settings, settings.consumer_group(role), routes, publisher, tracker, telemetry)
+    if views:
+        telemetry.gauge(
+            "rankstream_context_store_rebuilding",
+            "1 while the context store is missing or rebuilding",
+            views[0].rebuilding,
+        )
+    return ConsumeLoop(settings, settings.consumer_group(role), routes, publisher, tracker, telemetry, rebuilder)
 
 
 def run_worker(settings: Settings, role: Role) -> int:
@@ -189,8 +217,11 @@ def run_worker(settings: Settings, role: Role) -> int:
             lambda: ready(),
             telemetry.prometheus_text,
         )
-    loop = build_loop(settings, role, build_parts(settings, role), telemetry)
-    ready = loop_readiness(loop, redis_client(settings, CHECK_TIMEOUT_S), make_admin(settings))
+    parts = build_parts(settings, role)
+    loop = build_loop(settings, role, parts, telemetry)
+    checks = redis_client(settings, CHECK_TIMEOUT_S)
+    epochs = EpochStore(checks, parts.store.namespace) if role != "postings" else None  # queries need the store
+    ready = loop_readiness(loop, checks, make_admin(settings), epochs)
     loop.stop_requested = stop
     if health:
         health.start()  # serves from now on: `loop` and `ready` exist

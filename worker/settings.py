@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     # A query's deadline when it carries none (ms after its Kafka timestamp); None: no deadline.
     # A query that cannot be scored by its deadline is answered on time, degraded (README).
     default_deadline_ms: int | None = Field(None, ge=1)
+    # How long a query may wait for the postings table to catch up to its Kafka timestamp (`worker.gate`)
+    # before it is scored anyway, its result saying `table_behind`: a few seconds cover a postings
+    # batch or two behind and a worker starting on a backlog; 0 never waits.
+    table_wait_ms: int = Field(3000, ge=0)
     commit_interval_s: float = Field(1.0, gt=0)
     # One bounded drain per stop: below Kubernetes' default 30 s grace period, so a pod is never
     # killed mid-drain.

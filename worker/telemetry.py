@@ -31,6 +31,9 @@ ITEMS_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000)
 
 ContextOutcome = Literal["written", "unchanged", "stale", "deleted"]
 DeadlineOutcome = Literal["degraded", "late"]
+# What became of a query at the table gate (`worker.gate`): let through once the postings table caught
+# up to it, let through when its wait ran out (answered `table_behind`), or answered at its deadline.
+TableWaitOutcome = Literal["caught_up", "timed_out", "deadline"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Metrics:
     contexts: Counter  # posting outcomes: written, unchanged, stale, deleted
     items_scored: Counter
     deadline_answers: Counter  # answers that missed the model's ranking: degraded, or late
+    table_waits: Counter  # queries through the table gate, by outcome
     request_latency: Histogram  # consumed -> result delivered
     end_to_end: Histogram  # the input's Kafka timestamp -> result delivered
     queue_wait: Histogram  # enqueued for scoring -> its batch starts
@@ -66,6 +70,9 @@ class Metrics:
             items_scored=meter.create_counter("rankstream_items_scored", description="Candidates scored"),
             deadline_answers=meter.create_counter(
                 "rankstream_deadline_answers", description="Answers degraded before their deadline, or scored late"
+            ),
+            table_waits=meter.create_counter(
+                "rankstream_table_waits", description="Queries through the table gate, by outcome"
             ),
             request_latency=meter.create_histogram(
                 "rankstream_request_latency", **seconds, description="Query consumed to result delivered"
@@ -106,6 +113,8 @@ class Metrics:
             self.contexts.add(0, {"outcome": outcome})
         for answer in get_args(DeadlineOutcome):
             self.deadline_answers.add(0, {"outcome": answer})
+        for outcome in get_args(TableWaitOutcome):
+            self.table_waits.add(0, {"outcome": outcome})
         self.results.add(0)
         self.items_scored.add(0)
 

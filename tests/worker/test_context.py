@@ -1,5 +1,6 @@
 """The postings stage against a real Redis: dedupe by content hash, ordering inside a batch, deletes."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import redis
@@ -26,6 +27,10 @@ def upsert(job_id: str, title: str, at: datetime | None = None) -> JobPosting:
 class Recorder:
     def __init__(self) -> None:
         self.compressed: list[str] = []
+        self.progress: list[int] = []  # offsets recorded as applied, in order
+
+    def record_progress(self, sources: Sequence[Source]) -> None:
+        self.progress += [s.offset for s in sources]
 
     def compress_many(self, postings: list[JobPosting]) -> list[Compressed]:
         self.compressed += [p.job_id for p in postings]
@@ -35,7 +40,8 @@ class Recorder:
 def make_writer(client: redis.Redis) -> tuple[ContextWriter, Recorder, OffsetTracker, ContextStore]:
     recorder, tracker = Recorder(), OffsetTracker()
     store = ContextStore(client, "test@1", "tok-x")
-    return ContextWriter(recorder.compress_many, store, None, tracker, Metrics.noop()), recorder, tracker, store
+    writer = ContextWriter(recorder.compress_many, store, None, tracker, Metrics.noop(), recorder.record_progress)
+    return writer, recorder, tracker, store
 
 
 def test_unchanged_repost_costs_no_compression(redis_client: redis.Redis) -> None:
@@ -47,6 +53,7 @@ def test_unchanged_repost_costs_no_compression(redis_client: redis.Redis) -> Non
     assert recorder.compressed == ["a", "b"]
     assert [c.text for c in store.get_many(["a", "b"])] == ["Dev ctx", "Nurse ctx"]
     assert tracker.in_flight() == 0
+    assert recorder.progress == [0, 1, 2], "each batch's progress, once its outcome is in Redis"
 
 
 def test_within_a_batch_the_store_rule_picks_the_survivor(redis_client: redis.Redis) -> None:
