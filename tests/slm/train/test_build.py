@@ -1,5 +1,5 @@
-"""`slm.train.build` end to end on the tiny model and real O*NET: a loadable directory whose manifest says
-how it was made and how it scored."""
+"""`slm.train.build` and `slm.train.distill` end to end on the tiny model and real O*NET: loadable
+directories whose manifests say how they were made and how they scored."""
 
 import json
 from pathlib import Path
@@ -12,6 +12,8 @@ from slm.prompt import JOB_FIRST
 from slm.prune import prune_dir
 from slm.scorer import Scorer
 from slm.train.build import build_default
+from slm.train.config import DISTILL_WEIGHT
+from slm.train.distill import build_pruned, teacher_dir
 from tests.slm.test_data_onet import ONET_DIR
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -44,3 +46,28 @@ def test_a_pruned_base_is_trained_and_keeps_its_pruning_record(tiny_model_dir: P
     assert manifest.base_model == before.name and manifest.name == before.name + "-sft"
     assert manifest.pruning == before.pruning and manifest.training.steps == 1
     assert Scorer.load(out, warmup=False).engine.body.config.intermediate_size == 64
+
+
+def test_the_pruned_build_distills_a_student_and_keeps_its_teacher_beside_it(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "models" / "default"
+    manifest = build_pruned(out, tmp_path, ONET_DIR, 0.5, 32, steps=2, eval_queries=2, base=tiny_model_dir)
+    teacher = read_manifest(teacher_dir(out))
+    assert manifest == read_manifest(out) and teacher.pruning is None and teacher.training.steps == 2
+    assert not (tmp_path / "models" / "default.partial").exists() and not any((tmp_path / "runs").iterdir())
+    pruning, training, record = manifest.pruning, manifest.training, manifest.teacher
+    assert pruning.method == "osscar-heads" and pruning.source == teacher.name
+    assert pruning.attention_heads == (4, 2) and pruning.intermediate_size == (128, 64)
+    assert training.steps == 2 and training.config["distill_weight"] == DISTILL_WEIGHT > 0
+    assert record.path == "default-teacher" and record.evaluation == teacher.evaluation
+    assert pruning.non_embedding_parameters == (record.non_embedding_parameters, pruning.non_embedding_parameters[1])
+    assert pruning.non_embedding_parameters[1] < record.non_embedding_parameters
+    assert manifest.name == f"{teacher.name}-osscar-heads-50-distilled"
+    for split in ("test", "unseen"):
+        assert manifest.evaluation[split].queries == teacher.evaluation[split].queries == 2
+    student = Scorer.load(out, warmup=False, prefix_cache_mb=16)
+    assert student.engine.body.config.num_attention_heads == 2
+    assert len(student.score("registered nurse", ["ICU nurse", "cook"])) == 2
+    again = build_pruned(out, tmp_path, ONET_DIR, 0.5, 32, steps=2, eval_queries=2, base=tiny_model_dir)
+    assert read_manifest(teacher_dir(out)) == teacher and again.teacher == record  # the teacher is reused

@@ -1,0 +1,105 @@
+"""`rankstream model build --prune KEEP`: the pruned model, distilled from the unpruned one it was cut from.
+
+Contract: `build_pruned(out, home, onet_dir, keep, ...) -> Manifest` builds the student into `out`
+and its teacher beside it, into `<out>-teacher` (`teacher_dir`), and returns the student's manifest:
+its `pruning` record, its `training` record (the distilled recovery), its `evaluation`, and a
+`teacher` record (name, directory, parameters, the teacher's evaluation on the same queries). Each
+directory appears whole or not at all; a crash reruns from the last finished step (the teacher, the
+pruned weights, or the recovery's checkpoint).
+
+Unmeasured on the default model as yet (issue 21's must-show figures: `bench.pruning`), so it is an
+option: `rankstream model build` without `--prune` builds the unpruned model as before.
+Ignores: choosing `keep` (the caller's; the figures decide), pruning without recovery
+(`rankstream model prune`).
+"""
+
+import shutil
+import time
+from pathlib import Path
+
+from slm.load import load_model, model_name
+from slm.manifest import MANIFEST, Manifest, TeacherRecord, TrainingRecord, read_manifest
+from slm.prune import Method, non_embedding_parameters, parameters, prune_dir
+from slm.train.build import DEFAULT_STEPS, build_default, run_dir, train_into, trained_manifest
+from slm.train.config import DISTILL_WEIGHT, TrainConfig, train_layers_for
+from slm.weights.bases import TRAINING_BASE, NamedBase
+
+# The method the default would use: MLP neurons and attention heads, both OSSCAR (the issue's target).
+DEFAULT_METHOD: Method = "osscar-heads"
+
+
+def teacher_dir(out: Path) -> Path:
+    return out.with_name(out.name + "-teacher")
+
+
+def build_pruned(
+    out: Path,
+    home: Path,
+    onet_dir: Path,
+    keep: float,
+    budget_tokens: int | None = None,
+    steps: int | None = None,
+    eval_queries: int | None = None,
+    threads: int | None = None,
+    base: Path | None = None,
+    base_model: NamedBase = TRAINING_BASE,
+    method: Method = DEFAULT_METHOD,
+) -> Manifest:
+    """The student into `out`, the teacher into `teacher_dir(out)`; the student's manifest.
+
+    1. The teacher: `build_default` into `teacher_dir(out)` (trained, saved, evaluated), unless a
+       finished teacher of the same base and steps is already there (a rerun after a crash).
+    2. Prune it (`slm.prune.prune_dir`: calibrated on O*NET train queries, `method` at `keep`) into
+       `<home>/runs/<out>-pruned-...` (kept until the student is saved; pruned again, and the
+       recovery's checkpoints dropped, whenever the teacher was built anew).
+    3. Recover: train the pruned model on the teacher's recipe (same lists, steps, layers share)
+       with the distillation term (`DISTILL_WEIGHT` x KL to the teacher's scores on the same
+       blocks, `slm.train.loss`) beside the hard labels; save and evaluate it (`train_into`).
+    4. Record the teacher in the student's manifest; delete the pruned intermediate.
+    """
+    began = time.perf_counter()
+    teacher_path = teacher_dir(out)
+    base_name = base_model.name if base is None else model_name(base)
+    reused = _finished(teacher_path, base_name, steps or DEFAULT_STEPS)
+    teacher = reused or build_default(
+        teacher_path, home, onet_dir, budget_tokens, steps, eval_queries, threads, base, base_model
+    )
+    budget = teacher.compressor.budget_tokens
+    pruned = home / "runs" / f"{out.name}-pruned-{method}-{round(keep * 100)}"
+    fresh = reused is None or not (pruned / MANIFEST).exists()
+    if fresh:
+        prune_dir(teacher_path, pruned, keep, onet_dir, method, threads=threads)
+    student = load_model(pruned, dtype="auto", threads=threads)
+    depth = student.model.config.num_hidden_layers
+    config = TrainConfig(
+        steps=steps or DEFAULT_STEPS, train_layers=train_layers_for(depth), distill_weight=DISTILL_WEIGHT
+    )
+    if fresh:  # another pruned model: a previous recovery's checkpoints do not apply
+        shutil.rmtree(run_dir(home, config, budget, pruned), ignore_errors=True)
+    teacher_model = load_model(teacher_path, dtype="auto", threads=threads).model
+
+    def describe(training: TrainingRecord) -> Manifest:
+        manifest = trained_manifest(student, config, budget, training, None)
+        record = TeacherRecord(
+            name=teacher.name,
+            path=teacher_path.name,
+            parameters=parameters(teacher_model),
+            non_embedding_parameters=non_embedding_parameters(teacher_model),
+            evaluation=teacher.evaluation,
+        )
+        return manifest.model_copy(update={"name": f"{student.name}-distilled", "teacher": record})
+
+    args = (out, home, onet_dir, student, pruned, budget, config, eval_queries, describe, began)
+    manifest = train_into(*args, teacher=teacher_model)
+    shutil.rmtree(pruned)
+    return manifest
+
+
+def _finished(path: Path, base_name: str, steps: int) -> Manifest | None:
+    """The manifest of a teacher built at `path` from `base_name` for `steps` (a build renames its
+    directory there only when done), else None."""
+    if not (path / MANIFEST).exists():
+        return None
+    manifest = read_manifest(path)
+    done = manifest.training is not None and manifest.training.steps == steps and manifest.evaluation is not None
+    return manifest if done and manifest.base_name == base_name else None
