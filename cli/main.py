@@ -138,6 +138,12 @@ def model_fetch_base(base_model: BaseName = None) -> None:
     typer.echo(str(fetch_base(Settings().home, named(base_model)).resolve()))
 
 
+PruneMethod = Annotated[
+    Literal["osscar", "magnitude", "osscar-heads", "layer-drop"],
+    typer.Option(help="osscar / magnitude: MLP neurons; osscar-heads: and attention heads; layer-drop: layers."),
+]
+
+
 @model_app.command("build")
 def model_build(
     steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
@@ -145,18 +151,34 @@ def model_build(
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
     base_model: BaseName = None,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
+    prune: Annotated[
+        float | None,
+        typer.Option(
+            help="Share kept: prune the trained model, distill it from the unpruned one (kept as OUT-teacher)."
+        ),
+    ] = None,
+    prune_method: PruneMethod = "osscar-heads",
     onet_dir: OnetDir = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
     from slm.train.build import build_default
+    from slm.train.distill import build_pruned
     from slm.weights.bases import base_model as named
 
     s = Settings()
     out = out or s.model_path
-    budget = s.context_budget_tokens
-    manifest = build_default(
-        out, s.home, _onet_dir(onet_dir), budget, steps, eval_queries, s.threads, base, named(base_model)
-    )
+    args = (s.context_budget_tokens, steps, eval_queries, s.threads, base, named(base_model))
+    if prune is None:
+        manifest = build_default(out, s.home, _onet_dir(onet_dir), *args)
+    else:
+        manifest = build_pruned(out, s.home, _onet_dir(onet_dir), prune, *args, method=prune_method)
+        teacher = manifest.teacher
+        for split, row in (teacher.evaluation or {}).items():
+            typer.echo(f"teacher {split}: NDCG@10 {row.model['ndcg@10']:.3f} ({row.queries} queries)")
+        typer.echo(
+            f"non-embedding parameters {teacher.non_embedding_parameters / 1e6:.1f}M -> "
+            f"{manifest.pruning.non_embedding_parameters[1] / 1e6:.1f}M"
+        )
     for split, row in manifest.evaluation.items():
         model, bm25 = row.model["ndcg@10"], row.bm25["ndcg@10"]
         mixed, queries = row.model_blended_with_bm25["ndcg@10"], row.queries
@@ -168,19 +190,23 @@ def model_build(
 def model_prune(
     model: Annotated[Path, typer.Option(help="Model directory to prune.")],
     out: Annotated[Path, typer.Option(help="Directory to write the pruned model to.")],
-    keep: Annotated[float, typer.Option(help="Fraction of each MLP's intermediate neurons kept.")] = 0.5,
-    method: Annotated[Literal["osscar", "magnitude"], typer.Option(help="Neuron selection.")] = "osscar",
+    keep: Annotated[float, typer.Option(help="Share kept of each MLP's neurons (and heads, or of the layers).")] = 0.5,
+    method: PruneMethod = "osscar",
     calibration_queries: Annotated[int, typer.Option(help="O*NET train queries to calibrate on.")] = 16,
     onet_dir: OnetDir = None,
 ) -> None:
-    """Structured pruning of MODEL's MLPs (OSSCAR), calibrated on O*NET train queries; saves to OUT."""
+    """Structured pruning of MODEL (OSSCAR), calibrated on O*NET train queries; saves to OUT."""
     from slm.prune import prune_dir
 
     s = Settings()
     record = prune_dir(model, out, keep, _onet_dir(onet_dir), method, calibration_queries, s.threads).pruning
-    (before, after), (p0, p1) = record.intermediate_size, record.parameters
-    typer.echo(f"MLP width {before} -> {after}, parameters {p0 / 1e6:.1f}M -> {p1 / 1e6:.1f}M")
-    typer.echo(f"output error: mean {record.output_error.mean:.4f}, max {record.output_error.max:.4f}")
+    (p0, p1), (n0, n1) = record.parameters, record.non_embedding_parameters
+    typer.echo(f"parameters {p0 / 1e6:.1f}M -> {p1 / 1e6:.1f}M, non-embedding {n0 / 1e6:.1f}M -> {n1 / 1e6:.1f}M")
+    shape = {"MLP width": record.intermediate_size, "query heads": record.attention_heads, "layers": record.layers}
+    typer.echo(", ".join(f"{name} {before} -> {after}" for name, (before, after) in shape.items()))
+    for part, error in (("MLP", record.output_error), ("attention", record.attention_error)):
+        if error is not None:
+            typer.echo(f"{part} output error: mean {error.mean:.4f}, max {error.max:.4f}")
     typer.echo(f"wrote {out} in {record.seconds:.0f} s")
 
 
