@@ -9,7 +9,7 @@ store's `EventOrder` makes a replay idempotent (what is stored is not written ag
 `Rebuilder`, on the consume loop's thread:
 - `start_positions(partitions)`, on assignment: sets each postings partition's start (the beginning
   if Redis cannot be read: a replay is safe, a skip is not);
-- `due(assigned)`, every `EPOCH_CHECK_S`:
+- `due(assigned)`, every `EPOCH_CHECK_S` (`REBUILDING_CHECK_S` while the store is not ready):
   1. read the epoch; none (Redis new or wiped): begin one, `rebuilding`, and log it;
   2. an epoch other than ours (begun here or elsewhere, or `rankstream contexts rebuild`): adopt it,
      log it, and hand back every assigned postings partition at its start, for the loop to drop its
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # How often the epoch is read: a wiped store is noticed, and its replay started, within this.
 EPOCH_CHECK_S = 1.0
+# While the store is rebuilding, queries wait for it to be marked ready: it is checked this often.
+REBUILDING_CHECK_S = 0.2
 
 
 def position(progress: Progress, partition: int) -> int:
@@ -52,6 +54,7 @@ class Rebuilder:
         self.topic = topic
         self.epoch: str | None = None  # the epoch this worker writes progress for
         self._checked_at = -float("inf")
+        self._check_every = EPOCH_CHECK_S
         self._since: dict[int, float] = {}  # partition -> time.monotonic() its start was last set
         self._to_position: set[int] = set()  # partitions to seek to their start
 
@@ -72,13 +75,14 @@ class Rebuilder:
 
     def due(self, assigned: list[TopicPartition]) -> list[TopicPartition]:
         """Postings partitions to seek now, at their start (steps in the module docstring)."""
-        if time.monotonic() - self._checked_at < EPOCH_CHECK_S:
+        if time.monotonic() - self._checked_at < self._check_every:
             return []
         self._checked_at = time.monotonic()
         postings = [tp for tp in assigned if tp.topic == self.topic]
         try:
             table = self._current(postings)
-            self._mark_ready_when_complete(table)
+            ready = self._mark_ready_when_complete(table)
+            self._check_every = EPOCH_CHECK_S if ready else REBUILDING_CHECK_S
         except redis.RedisError as exc:
             log.warning("context store epoch not read (again in %.0f s): %s", EPOCH_CHECK_S, exc)
             return []
@@ -126,12 +130,16 @@ class Rebuilder:
             self.epoch = epoch.id
         return table
 
-    def _mark_ready_when_complete(self, table: Table) -> None:
+    def _mark_ready_when_complete(self, table: Table) -> bool:
+        """True when the epoch is ready (already, or marked now)."""
         epoch = table.progress.epoch
-        if epoch is not None and epoch.state == "rebuilding" and table.complete() and self.epochs.mark_ready(epoch.id):
+        if table.progress.ready or epoch is None or not table.complete():
+            return table.progress.ready
+        if self.epochs.mark_ready(epoch.id):
             log.warning(
                 "context store epoch %s ready: rebuilt from %s in %.1f s",
                 epoch.id,
                 self.topic,
                 time.time() - epoch.started_at,
             )
+        return True

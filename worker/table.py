@@ -6,9 +6,10 @@ in it (`compressor.epoch`), with the partitions' watermarks (`worker.kafka.water
 broker at most every `WATERMARKS_MAX_AGE_S`; the last reading is kept while the broker does not answer).
 
 `Table.caught_up(t)` is the stream–table join's condition for a query with Kafka timestamp `t` (ms):
-every postings partition has applied a message stamped at or after `t` (so every posting sent before
-the query in that partition is applied, as Kafka Streams assumes of timestamps within a partition),
-or has applied everything it held when its watermarks were read, at least `END_AFTER_MS` after `t`.
+the store is built (its epoch ready: never a half-built table, nor one being replayed) and every
+postings partition has applied a message stamped at or after `t` (so every posting sent before the
+query in that partition is applied, as Kafka Streams assumes of timestamps within a partition), or
+has applied everything it held when its watermarks were read, at least `END_AFTER_MS` after `t`.
 `Table.complete()` says every partition has applied everything it held: a rebuild is done.
 Ignores postings stamped after the query that arrive before it (they are applied, and seen: the
 table is at least as new as the query, never older) and messages of an open transaction.
@@ -64,8 +65,9 @@ class Table:
         return high <= low if applied is None else applied.offset + 1 >= high
 
     def caught_up(self, timestamp_ms: int) -> bool:
-        """Every partition has applied past `timestamp_ms`, or up to its end read after it."""
-        if self.progress.epoch is None or self.ends is None:
+        """The store is ready and every partition has applied past `timestamp_ms`, or up to its end
+        read after it."""
+        if not self.progress.ready or self.ends is None:
             return False
         ends_after = self.ends.read_at_ms >= timestamp_ms + END_AFTER_MS
         return all(self._passed(p, timestamp_ms) or (ends_after and self.at_end(p)) for p in self.ends.offsets)

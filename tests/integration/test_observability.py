@@ -1,7 +1,7 @@
 """What an operator sees of a running worker: /metrics before and after traffic, /readyz following Redis.
 
 A real worker process, the session's broker, and (for readiness) a Redis server owned by the test
-that the test freezes with CLIENT PAUSE, as a Redis wedged by a slow command would be.
+that the test freezes with CLIENT PAUSE, as a Redis wedged by a slow command would be, and wipes.
 """
 
 import re
@@ -15,10 +15,13 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from compressor.epoch import EpochStore
 from tests.conftest import free_port
 from tests.integration.conftest import Cluster
 from tests.integration.test_end_to_end import wait_for
 from tests.metrics_doc import documented_metrics
+from worker.service import context_store
+from worker.settings import Settings
 
 # How long a frozen Redis may take to show on /readyz: the check's 0.5 s timeout, its 1 s cache, slack.
 NOT_READY_WITHIN_S = 5.0
@@ -95,7 +98,10 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_readiness_follows_a_frozen_redis(cluster: Cluster, own_redis: str) -> None:
+def test_readiness_follows_a_frozen_redis_and_a_wiped_store(cluster: Cluster, own_redis: str) -> None:
+    store = context_store(Settings(redis_url=own_redis, model_path=cluster.env["RANKSTREAM_MODEL_PATH"]))
+    epochs = EpochStore(store.client, store.namespace)
+    epochs.mark_ready(epochs.begin())  # a store the postings workers have built
     worker = cluster.start_worker("--role", "queries", RANKSTREAM_REDIS_URL=own_redis)
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "ready")
     redis.Redis.from_url(own_redis).execute_command("CLIENT", "PAUSE", str(FREEZE_MS))
@@ -105,3 +111,6 @@ def test_readiness_follows_a_frozen_redis(cluster: Cluster, own_redis: str) -> N
     assert time.monotonic() - frozen_at < FREEZE_MS / 1e3, "noticed while Redis was still frozen"
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "ready again", timeout_s=FREEZE_MS / 1e3 + 5)
     assert get(worker.http_port, "/healthz")[0] == 200, "a frozen dependency is no reason to restart"
+    store.client.flushall()  # Redis restarted empty: no postings worker here rebuilds it
+    wait_for(lambda: get(worker.http_port, "/readyz")[0] == 503, "not ready", timeout_s=NOT_READY_WITHIN_S)
+    assert "not ready: context store: missing" in get(worker.http_port, "/readyz")[1]

@@ -35,6 +35,8 @@ def test_a_partition_is_caught_up_by_a_later_message_or_by_its_end_read_after_th
     assert empty.caught_up(1_000), "a partition holding nothing is at its end"
     assert not table({0: Applied(9, 900)}, {0: (0, 10), 1: (0, 3)}).caught_up(1_000), "nothing applied of 1"
     assert not Table(Progress(None, {}), Ends({}, 10_000)).caught_up(0), "no store: nothing is caught up"
+    rebuilding = Progress(Epoch("e2", "rebuilding", 0.0), {0: Applied(9, 900)})
+    assert not Table(rebuilding, Ends({0: (0, 10)}, 10_000)).caught_up(0), "nor while it is being rebuilt"
     assert not Table(Progress(EPOCH, {0: Applied(9, 900)}), None).caught_up(0), "ends never read"
 
 

@@ -1,0 +1,132 @@
+"""A query sees the postings table as of its own event, and a wiped store is rebuilt by replay.
+
+Postings are produced one message per batch: Tansu reads a partition's high watermark as one past the
+first offset of its last batch, which would end a postings partition early (real Kafka reads the end).
+"""
+
+import json
+import time
+import urllib.request
+
+import redis
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+from schemas import RankedResults
+from tests.integration.conftest import Cluster
+from tests.integration.test_end_to_end import wait_for
+
+JOBS = [f"job-{i:02d}" for i in range(24)]
+DELETED = JOBS[:8]  # deleted one by one, each followed by a query listing every job
+# Between a delete and its query: their Kafka timestamps differ (milliseconds), as they would in life.
+STAMP_GAP_S = 0.005
+
+
+def posting(job_id: str) -> dict:
+    return {"job_id": job_id, "title": f"Nurse {job_id}", "description": "ICU nurse, night shifts, 3 years."}
+
+
+def exact_producer(cluster: Cluster) -> Producer:
+    return Producer({"bootstrap.servers": cluster.services.bootstrap, "batch.num.messages": 1, "linger.ms": 0})
+
+
+def produce(producer: Producer, cluster: Cluster, topic: str, key: str, value: dict) -> None:
+    producer.produce(cluster.topics[topic], json.dumps(value).encode(), key.encode())
+
+
+def results_by_request(cluster: Cluster, wanted: set[str]) -> dict[str, RankedResults]:
+    messages = cluster.read("results", lambda ms: wanted <= {m.key().decode() for m in ms})
+    return {m.key().decode(): RankedResults.model_validate_json(m.value()) for m in messages}
+
+
+def readyz(port: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+    except OSError as err:
+        return 0, str(err)
+
+
+def test_a_query_never_scores_a_posting_deleted_before_it_when_one_worker_starts_on_a_backlog(
+    cluster: Cluster,
+) -> None:
+    producer = exact_producer(cluster)
+    for job_id in JOBS:
+        produce(producer, cluster, "postings", job_id, posting(job_id))
+    for i, job_id in enumerate(DELETED):
+        produce(producer, cluster, "postings", job_id, {"op": "delete", "job_id": job_id})
+        time.sleep(STAMP_GAP_S)
+        produce(
+            producer, cluster, "queries", f"q{i}", {"request_id": f"q{i}", "query": "nurse", "candidate_job_ids": JOBS}
+        )
+        time.sleep(STAMP_GAP_S)
+    assert producer.flush(30) == 0
+    cluster.start_worker("--role", "all")
+
+    results = results_by_request(cluster, {f"q{i}" for i in range(len(DELETED))})
+    for i in range(len(DELETED)):
+        result = results[f"q{i}"]
+        scored = {r.job_id for r in result.results}
+        gone = set(DELETED[: i + 1])
+        assert not scored & gone, f"q{i} scored {sorted(scored & gone)}, deleted before it"
+        # Deletes stamped after the query may be applied before it is scored: the table is never older.
+        assert {u.reason for u in result.unscored} == {"missing_context"}
+        assert gone <= {u.job_id for u in result.unscored} and not result.table_behind
+
+    admin = AdminClient({"bootstrap.servers": cluster.services.bootstrap})
+    [config] = admin.describe_configs([ConfigResource("topic", cluster.topics["postings"])]).values()
+    assert config.result(10)["cleanup.policy"].value == "compact", "dev up creates the postings topic compacted"
+
+
+def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
+    cluster: Cluster, redis_client: redis.Redis
+) -> None:
+    worker = cluster.start_worker("--role", "all")
+    producer = exact_producer(cluster)
+    for job_id in JOBS:
+        produce(producer, cluster, "postings", job_id, posting(job_id))
+    assert producer.flush(30) == 0
+    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store built and the worker ready")
+
+    candidates = [*JOBS[:6], "never-posted"]
+    redis_client.flushall()  # Redis restarted empty, as far as the worker can tell
+    wiped_at = time.monotonic()
+    sent = []
+    while time.monotonic() - wiped_at < 4.0:
+        request_id = f"during-{len(sent)}"
+        produce(
+            producer,
+            cluster,
+            "queries",
+            request_id,
+            {"request_id": request_id, "query": "nurse", "candidate_job_ids": candidates},
+        )
+        producer.poll(0)
+        sent.append(request_id)
+        time.sleep(0.2)
+    assert producer.flush(30) == 0
+    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store rebuilt", timeout_s=30)
+    produce(
+        producer,
+        cluster,
+        "queries",
+        "after",
+        {"request_id": "after", "query": "nurse", "candidate_job_ids": candidates},
+    )
+    assert producer.flush(30) == 0
+
+    results = results_by_request(cluster, {*sent, "after"})
+    for request_id in sent:
+        result = results[request_id]
+        for unscored in result.unscored:
+            if unscored.job_id != "never-posted":
+                assert unscored.reason == "context_store_rebuilding", f"{request_id}: {unscored}"
+        assert len(result.results) + len(result.unscored) == len(candidates)
+    after = results["after"]
+    assert {r.job_id for r in after.results} == set(JOBS[:6]), "every posting is back"
+    assert [(u.job_id, u.reason) for u in after.unscored] == [("never-posted", "missing_context")]
+    assert cluster.stop_workers() == [0]
+    log = worker.stdout.read()
+    assert "context store has no epoch" in log and "ready: rebuilt from" in log, "the wipe and the rebuild are logged"
