@@ -2,9 +2,10 @@
 up to it (Kafka Streams' stream–table join: a query sees the postings sent before it).
 
 The loop submits queries to the gate as it would to the stage (`submit`, `discard`, `pending`, `start`,
-`stop`). The gate's own thread reads the table (`read_table`: `worker.table.TableView.read`, which
-raises while Redis is away) every `GATE_TICK_S` while queries wait (every `IDLE_READ_S` otherwise, so
-the store's state stays current for gauges) and, per waiting query, in this order:
+`stop`). The gate's own thread reads the table (`read_table`: `worker.table.TableView.read`, given how
+recent the partitions' ends must be; it raises while Redis is away) every `GATE_TICK_S` while queries
+wait (every `IDLE_READ_S` otherwise, so the store's state stays current for gauges) and, per
+waiting query, in this order:
   1. its deadline (`PendingQuery.deadline`) has come: answered degraded by `expire`, as the stage's
      watcher would (`rankstream_table_waits_total{outcome="deadline"}`);
   2. the table has caught up to its Kafka timestamp (`Table.caught_up`): submitted to the stage
@@ -25,7 +26,7 @@ from collections.abc import Callable
 
 from worker.score import PendingQuery
 from worker.stage import Stage
-from worker.table import Table
+from worker.table import END_AFTER_MS, Table
 from worker.telemetry import Metrics, TableWaitOutcome
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class TableGate:
     def __init__(
         self,
         stage: Stage[PendingQuery],
-        read_table: Callable[[], Table],
+        read_table: Callable[[int], Table],
         wait_s: float,
         expire: Callable[[list[PendingQuery]], None],
         metrics: Metrics,
@@ -110,7 +111,7 @@ class TableGate:
     def _read(self) -> Table | None:
         self._read_at = time.monotonic()
         try:
-            table = self.read_table()
+            table = self.read_table(self._ends_from_ms())
         except Exception as exc:  # Redis away: nothing is let through as caught up meanwhile
             if not self._unreadable:
                 log.warning("gate %s: the postings table cannot be read (queries wait it out): %s", self.name, exc)
@@ -120,6 +121,14 @@ class TableGate:
             log.info("gate %s: the postings table can be read again", self.name)
         self._unreadable = False
         return table
+
+    def _ends_from_ms(self) -> int:
+        """How recent the partitions' ends must be: read late enough for every waiting query whose
+        timestamp is far enough behind to be served by a reading now (0: any reading will do)."""
+        now_ms = int(time.time() * 1e3)
+        with self._lock:
+            wanted = [h.timestamp_ms + END_AFTER_MS for h in self._held]
+        return max((w for w in wanted if w <= now_ms), default=0)
 
     def _tick(self, table: Table | None) -> None:
         """One pass over the waiting queries (steps in the module docstring)."""

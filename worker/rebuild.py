@@ -41,6 +41,10 @@ EPOCH_CHECK_S = 1.0
 REBUILDING_CHECK_S = 0.2
 
 
+def now_ms() -> int:
+    return int(time.time() * 1e3)
+
+
 def position(progress: Progress, partition: int) -> int:
     """Where a partition starts in the current epoch: after its last applied message, or its beginning."""
     applied = progress.applied.get(partition)
@@ -109,7 +113,7 @@ class Rebuilder:
     def _current(self, postings: list[TopicPartition]) -> Table:
         """The table, beginning an epoch where there is none; a new epoch is adopted, and `postings`
         are to restart from what it has applied (their messages consumed so far no longer count)."""
-        table = self.view.read()
+        table = self.view.read(now_ms())
         if table.progress.epoch is None:
             epoch_id = self.epochs.begin()
             log.warning(
@@ -118,7 +122,7 @@ class Rebuilder:
                 epoch_id,
                 self.topic,
             )
-            table = self.view.read()
+            table = self.view.read(now_ms())
         epoch = table.progress.epoch
         assert epoch is not None, "an epoch was begun"
         if epoch.id != self.epoch:

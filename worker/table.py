@@ -1,9 +1,10 @@
 """The postings table as a worker sees it: the store's epoch and progress (Redis), and where each
 postings partition ends (the broker).
 
-`TableView.read()` returns a `Table`: the epoch and, per postings partition, the last message applied
-in it (`compressor.epoch`), with the partitions' watermarks (`worker.kafka.watermarks`, asked of the
-broker at most every `WATERMARKS_MAX_AGE_S`; the last reading is kept while the broker does not answer).
+`TableView.read(ends_from_ms)` returns a `Table`: the epoch and, per postings partition, the last
+message applied in it (`compressor.epoch`), with the partitions' watermarks (`worker.kafka.watermarks`),
+asked of the broker again only when the last reading is older than `ends_from_ms` (epoch ms), and
+then at most every `WATERMARKS_MIN_INTERVAL_S`; the last reading stands while the broker is away.
 
 `Table.caught_up(t)` is the stream–table join's condition for a query with Kafka timestamp `t` (ms):
 the store is built (its epoch ready: never a half-built table, nor one being replayed) and every
@@ -29,12 +30,11 @@ log = logging.getLogger(__name__)
 
 # A posting produced just before a query may still be in its producer's batch (librdkafka lingers
 # 5 ms by default) or on the wire when the query reaches us: a partition's end counts for a query only
-# if read this long after the query's timestamp. A LAN round trip and a linger fit well inside it;
-# an idle postings topic costs a live query about this much waiting.
-END_AFTER_MS = 50
-# Watermarks are asked of the broker (one request per partition) at most this often: a live query
-# waits at most this long for a reading after END_AFTER_MS, and an idle worker asks nothing.
-WATERMARKS_MAX_AGE_S = 0.1
+# if read this long after the query's timestamp. A linger and a LAN round trip fit inside it; an idle
+# postings topic costs a live query about this much waiting, so it is kept short.
+END_AFTER_MS = 25
+# Watermarks (one request per partition, ~0.5 ms each on a LAN) are asked at most this often.
+WATERMARKS_MIN_INTERVAL_S = 0.01
 # A broker slower than this counts as away for this reading; the last one is kept.
 WATERMARKS_TIMEOUT_S = 1.0
 
@@ -91,10 +91,12 @@ class TableView:
         self._ends: Ends | None = None
         self._ends_at = -float("inf")
 
-    def read(self) -> Table:
-        """The progress now (raises on a Redis error) and the newest watermarks."""
+    def read(self, ends_from_ms: int) -> Table:
+        """The progress now (raises on a Redis error) and watermarks read at `ends_from_ms` or later,
+        where the interval allows."""
         progress = self.epochs.read()
-        if time.monotonic() - self._ends_at >= WATERMARKS_MAX_AGE_S:
+        stale = self._ends is None or self._ends.read_at_ms < ends_from_ms
+        if stale and time.monotonic() - self._ends_at >= WATERMARKS_MIN_INTERVAL_S:
             self._ends_at = time.monotonic()
             read_at_ms = int(time.time() * 1e3)
             try:

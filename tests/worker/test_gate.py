@@ -69,7 +69,7 @@ def pending_query(request_id: str, sent_ms: int, partition: int = 0, deadline: f
     return PendingQuery(Source("q", partition, 0, None, b"", time.monotonic(), sent), query, time.monotonic(), deadline)
 
 
-def make_gate(read_table: Callable[[], Table]) -> tuple[TableGate, Scored]:
+def make_gate(read_table: Callable[[int], Table]) -> tuple[TableGate, Scored]:
     scored = Scored()
     stage = Stage("queries", Batcher[PendingQuery](lambda _: 1, 8, 0.0), scored.handle, fail_test)
     gate = TableGate(stage, read_table, WAIT_S, scored.expired.extend, Metrics.noop())
@@ -90,7 +90,7 @@ def wait_until(done: Callable[[], bool], timeout_s: float = 5.0) -> None:
 
 def test_a_query_waits_for_the_table_while_queries_already_caught_up_are_scored() -> None:
     now = {"applied": Applied(5, 1_000)}
-    gate, scored = make_gate(lambda: table({0: now["applied"]}, {0: (0, 100)}))
+    gate, scored = make_gate(lambda _: table({0: now["applied"]}, {0: (0, 100)}))
     gate.submit(pending_query("later", 2_000))
     gate.submit(pending_query("earlier", 900))
     wait_until(lambda: scored.ids() == ["earlier"])
@@ -103,7 +103,7 @@ def test_a_query_waits_for_the_table_while_queries_already_caught_up_are_scored(
 
 
 def test_the_gate_never_waits_on_the_scoring_thread() -> None:
-    gate, scored = make_gate(lambda: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
+    gate, scored = make_gate(lambda _: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
     scored.open.clear()  # the model is busy with a batch
     gate.submit(pending_query("busy", 0))
     wait_until(lambda: gate.waiting() == 0)
@@ -116,7 +116,7 @@ def test_the_gate_never_waits_on_the_scoring_thread() -> None:
 
 
 def test_a_query_whose_wait_runs_out_is_scored_and_says_so() -> None:
-    gate, scored = make_gate(lambda: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
+    gate, scored = make_gate(lambda _: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
     submitted = time.monotonic()
     gate.submit(pending_query("stuck", 5_000))
     wait_until(lambda: scored.ids() == ["stuck"])
@@ -126,7 +126,7 @@ def test_a_query_whose_wait_runs_out_is_scored_and_says_so() -> None:
 
 
 def test_a_query_whose_deadline_comes_while_it_waits_is_answered_degraded() -> None:
-    gate, scored = make_gate(lambda: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
+    gate, scored = make_gate(lambda _: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
     gate.submit(pending_query("due", 5_000, deadline=time.monotonic() + 0.1))
     wait_until(lambda: len(scored.expired) == 1)
     assert scored.expired[0].query.request_id == "due" and not scored.items
@@ -135,7 +135,7 @@ def test_a_query_whose_deadline_comes_while_it_waits_is_answered_degraded() -> N
 
 
 def test_a_revoked_partition_drops_its_waiting_queries() -> None:
-    gate, scored = make_gate(lambda: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
+    gate, scored = make_gate(lambda _: table({0: Applied(5, 1_000)}, {0: (0, 100)}))
     gate.submit(pending_query("gone", 5_000, partition=1))
     gate.submit(pending_query("kept", 5_000, partition=2))
     gate.discard(lambda p: p.source.partition == 1)
@@ -145,7 +145,7 @@ def test_a_revoked_partition_drops_its_waiting_queries() -> None:
 
 
 def test_while_redis_cannot_be_read_queries_wait_out_their_time() -> None:
-    def unreadable() -> Table:
+    def unreadable(_ends_from_ms: int) -> Table:
         raise ConnectionError("redis is away")
 
     gate, scored = make_gate(unreadable)
