@@ -5,6 +5,7 @@ first offset of its last batch, which would end a postings partition early (real
 """
 
 import json
+import re
 import time
 import urllib.request
 
@@ -13,6 +14,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from schemas import RankedResults
+from tests.conftest import DevServices
 from tests.integration.conftest import Cluster
 from tests.integration.test_end_to_end import wait_for
 
@@ -130,3 +132,26 @@ def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
     assert cluster.stop_workers() == [0]
     log = worker.stdout.read()
     assert "context store has no epoch" in log and "ready: rebuilt from" in log, "the wipe and the rebuild are logged"
+
+
+def test_a_rebuild_on_demand_replays_the_postings_into_a_new_epoch(cluster: Cluster) -> None:
+    worker = cluster.start_worker("--role", "all")
+    producer = exact_producer(cluster)
+    for job_id in JOBS[:6]:
+        produce(producer, cluster, "postings", job_id, posting(job_id))
+    assert producer.flush(30) == 0
+    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store built")
+
+    done = DevServices(cluster.env, cluster.services.bootstrap, cluster.services.redis_url).run("contexts", "rebuild")
+    epoch = re.search(r"epoch (\w+) begun", done.stdout).group(1)
+    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store rebuilt", timeout_s=30)
+    produce(
+        producer, cluster, "queries", "after", {"request_id": "after", "query": "nurse", "candidate_job_ids": JOBS[:6]}
+    )
+    assert producer.flush(30) == 0
+    after = results_by_request(cluster, {"after"})["after"]
+    assert {r.job_id for r in after.results} == set(JOBS[:6]) and not after.table_behind
+    assert cluster.stop_workers() == [0]
+    log = worker.stdout.read()
+    assert f"context store epoch {epoch} (rebuilding)" in log and f"epoch {epoch} ready: rebuilt" in log
+    assert re.search(rf"\[\d\] restarts at -2 for the store's epoch {epoch}", log), "sought to the beginning"
