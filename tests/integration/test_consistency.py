@@ -7,7 +7,6 @@ first offset of its last batch, which would end a postings partition early (real
 import json
 import re
 import time
-import urllib.request
 
 import redis
 from confluent_kafka import Producer
@@ -17,6 +16,7 @@ from schemas import RankedResults
 from tests.conftest import DevServices
 from tests.integration.conftest import Cluster
 from tests.integration.test_end_to_end import wait_for
+from tests.integration.test_observability import get
 
 JOBS = [f"job-{i:02d}" for i in range(24)]
 DELETED = JOBS[:8]  # deleted one by one, each followed by a query listing every job
@@ -39,16 +39,6 @@ def produce(producer: Producer, cluster: Cluster, topic: str, key: str, value: d
 def results_by_request(cluster: Cluster, wanted: set[str]) -> dict[str, RankedResults]:
     messages = cluster.read("results", lambda ms: wanted <= {m.key().decode() for m in ms})
     return {m.key().decode(): RankedResults.model_validate_json(m.value()) for m in messages}
-
-
-def readyz(port: int) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
-    except OSError as err:
-        return 0, str(err)
 
 
 def test_a_query_never_scores_a_posting_deleted_before_it_when_one_worker_starts_on_a_backlog(
@@ -90,7 +80,7 @@ def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
     for job_id in JOBS:
         produce(producer, cluster, "postings", job_id, posting(job_id))
     assert producer.flush(30) == 0
-    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store built and the worker ready")
+    wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store built and the worker ready")
 
     candidates = [*JOBS[:6], "never-posted"]
     redis_client.flushall()  # Redis restarted empty, as far as the worker can tell
@@ -109,7 +99,7 @@ def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
         sent.append(request_id)
         time.sleep(0.2)
     assert producer.flush(30) == 0
-    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store rebuilt", timeout_s=30)
+    wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store rebuilt", timeout_s=30)
     produce(
         producer,
         cluster,
@@ -140,11 +130,11 @@ def test_a_rebuild_on_demand_replays_the_postings_into_a_new_epoch(cluster: Clus
     for job_id in JOBS[:6]:
         produce(producer, cluster, "postings", job_id, posting(job_id))
     assert producer.flush(30) == 0
-    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store built")
+    wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store built")
 
     done = DevServices(cluster.env, cluster.services.bootstrap, cluster.services.redis_url).run("contexts", "rebuild")
     epoch = re.search(r"epoch (\w+) begun", done.stdout).group(1)
-    wait_for(lambda: readyz(worker.http_port)[0] == 200, "the store rebuilt", timeout_s=30)
+    wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store rebuilt", timeout_s=30)
     produce(
         producer, cluster, "queries", "after", {"request_id": "after", "query": "nurse", "candidate_job_ids": JOBS[:6]}
     )

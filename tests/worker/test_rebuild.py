@@ -40,6 +40,15 @@ def rebuilder(services: DevServices, client: redis.Redis, topic: str) -> Rebuild
     return Rebuilder(epochs, TableView(epochs, make_offsets_reader(settings), topic), topic)
 
 
+def assigned_from_scratch(services: DevServices, client: redis.Redis) -> tuple[Rebuilder, list[TopicPartition]]:
+    """A rebuilder on a new topic of three postings, given both partitions on a store with no epoch."""
+    topic = postings_topic(services, 3)
+    worker = rebuilder(services, client, topic)
+    assigned = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    worker.start_positions(assigned)
+    return worker, assigned
+
+
 def consumed(topic: str, offsets: range) -> list[Source]:
     return [Source(topic, 0, o, None, b"{}", time.monotonic(), SENT) for o in offsets]
 
@@ -47,10 +56,8 @@ def consumed(topic: str, offsets: range) -> list[Source]:
 def test_a_new_store_is_built_from_the_beginning_and_marked_ready_once_complete(
     dev_services: DevServices, redis_client: redis.Redis
 ) -> None:
-    topic = postings_topic(dev_services, 3)
-    first = rebuilder(dev_services, redis_client, topic)
-    assigned = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-    first.start_positions(assigned)
+    first, assigned = assigned_from_scratch(dev_services, redis_client)
+    topic = first.topic
     assert [tp.offset for tp in assigned] == [OFFSET_BEGINNING] * 2
     epochs = EpochStore(redis_client, "ns")
     assert not epochs.read().ready and epochs.read().epoch.id == first.epoch
@@ -71,10 +78,8 @@ def test_a_new_store_is_built_from_the_beginning_and_marked_ready_once_complete(
 def test_a_wiped_store_is_replayed_and_a_batch_read_before_the_seek_does_not_count(
     dev_services: DevServices, redis_client: redis.Redis
 ) -> None:
-    topic = postings_topic(dev_services, 3)
-    worker = rebuilder(dev_services, redis_client, topic)
-    assigned = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-    worker.start_positions(assigned)
+    worker, assigned = assigned_from_scratch(dev_services, redis_client)
+    topic = worker.topic
     before_wipe = consumed(topic, range(3))
     worker.applied(before_wipe[:1])
     old = worker.epoch
