@@ -106,7 +106,10 @@ class TableGate:
     def _run(self) -> None:
         while not self._stop.wait(GATE_TICK_S):
             if self.waiting() or time.monotonic() - self._read_at >= IDLE_READ_S:
-                self._tick(self._read())
+                try:
+                    self._tick(self._read())
+                except Exception:  # the gate must outlive any one tick, or every query would wait forever
+                    log.exception("gate %s: a pass over the waiting queries failed", self.name)
 
     def _read(self) -> Table | None:
         self._read_at = time.monotonic()

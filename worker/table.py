@@ -109,6 +109,3 @@ class TableView:
     def rebuilding(self) -> float:
         """1 while the store is missing or rebuilding, as last read (a gauge's value)."""
         return float(self.latest is None or self.latest.rebuilding)
-
-    def close(self) -> None:
-        self.reader.close()
