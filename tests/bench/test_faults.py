@@ -1,0 +1,59 @@
+"""The fault suite's short forms (`bench.faults --quick`), each against a real broker, a real Redis and
+worker processes of the tiny model: every check of each scenario must pass, and each scenario must
+have done its faults (a scenario that did nothing would pass vacuously). The bad-input scenario runs
+through the command itself, so its table, JSON and plot are checked too.
+
+About 3 minutes in all on 2 busy cores (each scenario starts its own services and workers).
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bench.faults import main
+from bench.faults_churn import QUICK_KILLS, QUICK_STORM, kills, storm
+from bench.faults_input import QUICK_BAD_INPUT
+from bench.faults_order import QUICK_TABLE_ORDER, table_order
+from bench.faults_redis import QUICK_REDIS, redis_faults
+
+
+def _passed(row: dict) -> None:
+    failed = [name for name, ok in row["checks"].items() if not ok]
+    shown = {k: v for k, v in row.items() if k != "latency"}
+    assert not failed, f"failed {failed}:\n{json.dumps(shown, indent=1)}"
+    assert row["sent"] > 0 and row["answered"] == row["sent"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "plan", "did_its_faults"),
+    [
+        (kills, QUICK_KILLS, lambda row: row["kills"] >= 3),
+        (storm, QUICK_STORM, lambda row: row["joins"] + row["leaves"] >= 4 and row["new_postings_stored"] > 0),
+        (redis_faults, QUICK_REDIS, lambda row: row["faults"][-1] == "restart empty"),
+        (table_order, QUICK_TABLE_ORDER, lambda row: row["deletes"] > 0 and row["verdicts"]["as of the query"] > 0),
+    ],
+    ids=["kills", "storm", "redis", "order"],
+)
+def test_a_scenario_passes_every_check(
+    scenario: Callable[[Path, Path, object], dict],
+    plan: object,
+    did_its_faults: Callable[[dict], bool],
+    tiny_model_dir: Path,
+    tmp_path: Path,
+) -> None:
+    row = scenario(tiny_model_dir, tmp_path, plan)
+    _passed(row)
+    assert did_its_faults(row), row
+
+
+def test_bad_input_through_the_command_writes_its_table_json_and_plot(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "faults.json"
+    main(["--quick", "--only", "bad-input", "--model", str(tiny_model_dir), "--out", str(out)])
+    result = json.loads(out.read_text())
+    (row,) = result["rows"]
+    _passed(row)
+    assert row["bad_sent"] == QUICK_BAD_INPUT.bad == row["dead_lettered"]
+    assert set(row["reasons"]) == {"oversized", "invalid_json", "schema_violation"} and row["kinds"] >= 20
+    assert result["failed"] == {"bad-input": []} and out.with_suffix(".png").stat().st_size > 0
