@@ -1,4 +1,5 @@
-"""The pruning benchmark's plot: NDCG@10 against compute speed (items/s), one point per variant, by method.
+"""The pruning benchmark's plot: NDCG@10 (test and unseen) against compute speed (items/s), one point per
+row, coloured by method, shaped by recovery.
 
 Ignores how the numbers were measured (`bench.pruning`).
 """
@@ -12,18 +13,27 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.runner import save_figure  # noqa: E402
 
-MARKERS = {"osscar": ("C0", "o"), "magnitude": ("C3", "s"), None: ("k", "*")}
+COLORS = {"magnitude": "C3", "layer-drop": "C2", "osscar": "C0", "osscar-heads": "C1", None: "k"}
+MARKERS = {"none": "o", "sft": "s", "distill": "^", None: "*"}
+SPLITS = ("test", "unseen")
 
 
 def write_plot(result: dict, path: Path) -> None:
-    fig, axis = plt.subplots(figsize=(8, 5))
-    for row in result["rows"]:
-        color, marker = MARKERS.get(row["method"], MARKERS[None])
-        axis.scatter(row["items_per_s"], row["ndcg@10"], color=color, marker=marker, s=60)
-        axis.annotate(f"{row['variant']}\n{row['parameters_m']:.0f}M", (row["items_per_s"], row["ndcg@10"]), fontsize=7)
-    axis.set_xlabel("items/s (query, posting pairs) with no prefix cache, best of 3")
-    axis.set_ylabel("NDCG@10 over BM25's top 50")
-    axis.set_title(
-        f"rankstream MLP pruning: {result['queries']} O*NET test queries, {result['machine']['threads']} CPU threads"
-    )
+    fig, axes = plt.subplots(1, len(SPLITS), figsize=(13, 5), sharex=True)
+    rows = result["rows"]
+    for axis, split in zip(axes, SPLITS, strict=True):
+        for row in rows:
+            color, marker = COLORS.get(row["method"], "k"), MARKERS.get(row["recovery"], "*")
+            axis.scatter(row["items_per_s"], row[f"ndcg@10_{split}"], color=color, marker=marker, s=50)
+            label = f"{row['variant']}\n{row['non_embedding_parameters_m']:.0f}M"
+            axis.annotate(label, (row["items_per_s"], row[f"ndcg@10_{split}"]), fontsize=6)
+        axis.set_xlabel("items/s with no prefix cache, best of 3")
+        axis.set_ylabel(f"NDCG@10, {rows[0][f'queries_{split}']} {split} queries x BM25's top 50")
+    for method, color in COLORS.items():
+        axes[0].scatter([], [], color=color, label=method or "unpruned")
+    for recovery, marker in MARKERS.items():
+        if recovery is not None:
+            axes[0].scatter([], [], color="grey", marker=marker, label=f"recovery: {recovery}")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"rankstream pruning: method x share kept x recovery, {result['machine']['threads']} CPU threads")
     save_figure(fig, path, result["attribution"])

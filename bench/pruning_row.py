@@ -1,0 +1,99 @@
+"""One row of `bench.pruning`: a model directory measured in a process of its own, as a worker would load it.
+
+`measure(model_dir, onet_dir, queries) -> dict`: the directory's parameters counted from its
+safetensors (total, and non-embedding: less the token embeddings and an untied output embedding);
+NDCG@10 on a seeded sample of `queries` O*NET test and unseen queries (None: the whole splits), BM25's
+top 50 each, scored through `slm.Scorer` one query per call with the worker's default 1,024 MB prefix
+cache (the evaluation's lists: `slm.eval.evaluate.first_stage`); served items/s and per-call P99 on
+the test sample (cold cache); compute items/s with no cache on its first `SPEED_QUERIES` queries,
+best of `SPEED_REPEATS`; and the process's peak RSS (VmHWM): the model, its prefix cache and the
+working set, alone. `run_row(...)` runs `measure` in a child (`python -m bench.pruning_row`), so no row
+inherits another's memory, and returns its JSON.
+Ignores how the directory was made (`bench.pruning`).
+"""
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+
+from bench.machine import peak_rss_mb
+from bench.sample import SEED, first
+from bench.serving import serve
+from slm.data import Bm25, compressed_contexts, load_onet, model_budget_tokens, split_queries, subsample
+from slm.eval.evaluate import first_stage
+from slm.eval.metrics import CUTOFF
+from slm.scorer import Scorer
+from slm.tokens import TextEncoder
+
+SPLITS = ("test", "unseen")
+CACHE_MB = 1024  # the worker's default (RANKSTREAM_PREFIX_CACHE_MB)
+# 5 queries x 50 postings, no cache: ~250 prefixes and items, ~10 s for the unpruned model; best of 3
+# drops a pass slowed by the machine.
+SPEED_QUERIES = 5
+SPEED_REPEATS = 3
+# Tensor names of the token embeddings and the output embedding (HF decoders: Llama, Qwen3, Gemma 3).
+EMBEDDINGS = ("embed_tokens", "lm_head")
+
+
+def sizes(model_dir: Path) -> dict:
+    total = embedding = 0
+    for file in sorted(model_dir.glob("*.safetensors")):
+        with safe_open(file, "pt") as tensors:
+            for name in tensors.keys():  # noqa: SIM118 (safe_open is not a mapping)
+                numel = math.prod(tensors.get_slice(name).get_shape())
+                total += numel
+                embedding += numel if any(e in name for e in EMBEDDINGS) else 0
+    return {"parameters_m": round(total / 1e6, 2), "non_embedding_parameters_m": round((total - embedding) / 1e6, 2)}
+
+
+def measure(model_dir: Path, onet_dir: Path, queries: int | None) -> dict:
+    onet = load_onet(onet_dir)
+    bm25 = Bm25(onet.postings)
+    scorer = Scorer.load(model_dir, prefix_cache_mb=CACHE_MB)
+    encode = TextEncoder(scorer.tokenizer).encode
+    contexts = compressed_contexts(onet.postings, encode, model_budget_tokens(model_dir))
+    row = sizes(model_dir)
+    samples = {s: first_stage(onet, bm25, subsample(split_queries(onet)[s], queries, SEED)) for s in SPLITS}
+    for split, evals in samples.items():
+        served, _, _ = serve(scorer, CACHE_MB, evals, contexts)
+        row[f"ndcg@{CUTOFF}_{split}"] = served[f"ndcg@{CUTOFF}"]
+        row[f"queries_{split}"] = len(evals.queries)
+        if split == "test":
+            row["served_items_per_s"], row["call_p99_ms"] = served["items_per_s"], served["call_p99_ms"]
+    speed = Scorer.load(model_dir, prefix_cache_mb=0)
+    head = first(samples["test"], SPEED_QUERIES)
+    row["items_per_s"] = max(serve(speed, 0, head, contexts)[0]["items_per_s"] for _ in range(SPEED_REPEATS))
+    row["rss_mb"] = round(peak_rss_mb(), 1)
+    return row
+
+
+def run_row(model_dir: Path, onet_dir: Path, queries: int | None, threads: int | None) -> dict:
+    command = [sys.executable, "-m", "bench.pruning_row", "--model", str(model_dir), "--onet-dir", str(onet_dir)]
+    command += ["--threads", str(threads or torch.get_num_threads())]
+    command += [] if queries is None else ["--queries", str(queries)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"measuring {model_dir} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="One row of bench.pruning (a child process).")
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--onet-dir", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=None, help="per split; the whole splits when not given")
+    parser.add_argument("--threads", type=int, required=True)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(json.dumps(measure(args.model, args.onet_dir, args.queries)))
+
+
+if __name__ == "__main__":
+    main()
