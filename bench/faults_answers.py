@@ -4,7 +4,8 @@
 ranked results read from the results topic (every copy kept, in the order read); `collect(reader,
 timeout)` reads until every query is answered, `rest(reader)` what is left. `probe(...)` asks for
 every job of a list and counts those scored: whether the store holds them. `finish(...)` stops the
-workers and reads the late copies. `figures(stored)`:
+workers and reads the late copies. `shared_checks` are every scenario's checks, `scenario_row` its row.
+`figures(stored)`:
 - sent, answered, lost (sent, never answered), unknown (answered, never sent);
 - duplicates (copies beyond the first), differing (a copy whose ranking, the scored job ids in order
   and the unscored ones with their reasons, is not the first copy's), max_score_diff over copies;
@@ -19,6 +20,7 @@ Ignores scores' values beyond copies' equality (the tiny model's scores are nois
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import asdict
 
 from confluent_kafka import Message
 
@@ -133,3 +135,21 @@ def finish(stack: FaultStack, answers: Answers, reader: Reader) -> list[str]:
     answers.rest(reader)
     reader.close()
     return stack.crashes()
+
+
+def shared_checks(figures: dict, crashes: list[str]) -> dict[str, bool]:
+    """What every scenario asks of its answers: none lost, copies ranked alike, none for an unknown
+    request, no false `missing_context`, and no worker crashed."""
+    return {
+        "0 lost": figures["lost"] == 0,
+        "duplicates identical": figures["differing"] == 0,
+        "none unknown": figures["unknown"] == 0,
+        "no false missing_context": figures["false_missing"] == 0,
+        "no crash": not crashes,
+    }
+
+
+def scenario_row(name: str, plan: object, started: float, crashes: list[str], checks: dict, **figures: object) -> dict:
+    """A scenario's row: its name, plan (a dataclass), figures, crashes, checks and seconds since `started`."""
+    row = {"scenario": name, "plan": asdict(plan), **figures, "crashes": crashes, "checks": checks}  # type: ignore[call-overload]
+    return row | {"seconds": round(time.monotonic() - started, 1)}

@@ -18,10 +18,10 @@ Each returns a row of figures with its `checks` (name -> passed). Ignores latenc
 
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.faults_answers import Answers, finish, probe
+from bench.faults_answers import Answers, finish, probe, scenario_row, shared_checks
 from bench.faults_data import job_ids, posting, query
 from bench.faults_stack import FaultStack, Reader, stream, wait_for
 from worker.settings import Role
@@ -93,23 +93,8 @@ def kills(model: Path, home: Path, plan: KillPlan) -> dict:
         drain = answers.collect(reader, plan.drain_s)
         crashes = finish(stack, answers, reader)
     figures = answers.figures(frozenset(jobs))
-    checks = {
-        "0 lost": figures["lost"] == 0,
-        "duplicates identical": figures["differing"] == 0,
-        "none unknown": figures["unknown"] == 0,
-        "no false missing_context": figures["false_missing"] == 0,
-        "no crash": not crashes,
-    }
-    return {
-        "scenario": "kill -9 churn",
-        "plan": asdict(plan),
-        "kills": acts,
-        **figures,
-        "drain_s": round(drain, 1),
-        "crashes": crashes,
-        "checks": checks,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    checks = shared_checks(figures, crashes)
+    return scenario_row("kill -9 churn", plan, started, crashes, checks, kills=acts, **figures, drain_s=round(drain, 1))
 
 
 def storm(model: Path, home: Path, plan: StormPlan) -> dict:
@@ -140,22 +125,6 @@ def storm(model: Path, home: Path, plan: StormPlan) -> dict:
         stored = probe(stack, answers, reader, "new", new, plan.drain_s)
         crashes = finish(stack, answers, reader)
     figures = answers.figures(frozenset(jobs + new))
-    checks = {
-        "0 lost": figures["lost"] == 0,
-        "duplicates identical": figures["differing"] == 0,
-        "postings settled": settled,
-        "every new posting stored": stored == len(new),
-        "no false missing_context": figures["false_missing"] == 0,
-        "no crash": not crashes,
-    }
-    return {
-        "scenario": "rebalance storm",
-        "plan": asdict(plan),
-        **moves,
-        **figures,
-        "new_postings_stored": stored,
-        "drain_s": round(drain, 1),
-        "crashes": crashes,
-        "checks": checks,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    checks = shared_checks(figures, crashes) | {"every new posting stored": settled and stored == len(new)}
+    extra = {**moves, **figures, "new_postings_stored": stored, "drain_s": round(drain, 1)}
+    return scenario_row("rebalance storm", plan, started, crashes, checks, **extra)

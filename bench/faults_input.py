@@ -16,12 +16,12 @@ the order in which things are done.
 import random
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from confluent_kafka import KafkaError, Message
 
-from bench.faults_answers import Answers, finish, probe
+from bench.faults_answers import Answers, finish, probe, scenario_row, shared_checks
 from bench.faults_churn import START_TIMEOUT_S, store_postings
 from bench.faults_data import job_ids, posting, query
 from bench.faults_fuzz import Bad, bad_messages
@@ -120,26 +120,20 @@ def bad_input(model: Path, home: Path, plan: InputPlan) -> dict:
         letters.close()
     figures, matched = answers.figures(frozenset(base + new)), _match(landed, letters.messages)
     bad = [b for b in landed.values() if b is not None]
-    checks = {
+    checks = shared_checks(figures, crashes) | {
         "every bad one dead-lettered": matched["missing_dead_letters"] == 0,
         "with its reason": matched["wrong_reason"] == 0,
         "byte for byte": matched["not_identical"] == 0,
         "no good one dead-lettered": matched["good_dead_lettered"] == 0,
-        "every good query answered": figures["lost"] == 0,
         "every good posting stored": settled and stored == len(new),
-        "no crash": not crashes,
     }
-    return {
-        "scenario": "fuzzed bad input",
-        "plan": asdict(plan),
+    kinds, reasons = len({b.kind for b in bad}), dict(Counter(b.reason for b in bad))
+    extra = {
         "bad_sent": len(bad),
-        "kinds": len({b.kind for b in bad}),
-        "reasons": dict(Counter(b.reason for b in bad)),
+        "kinds": kinds,
+        "reasons": reasons,
         **matched,
         **figures,
         "good_postings_stored": stored,
-        "drain_s": round(drain, 1),
-        "crashes": crashes,
-        "checks": checks,
-        "seconds": round(time.monotonic() - started, 1),
     }
+    return scenario_row("fuzzed bad input", plan, started, crashes, checks, **extra, drain_s=round(drain, 1))

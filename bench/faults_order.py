@@ -22,10 +22,10 @@ Returns a row with its `checks`. Ignores scores' meaning (the tiny model's are n
 import random
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.faults_answers import MISSING, Answers, finish
+from bench.faults_answers import MISSING, Answers, finish, scenario_row, shared_checks
 from bench.faults_data import delete, job_ids, posting, query
 from bench.faults_stack import FaultStack, Reader
 from schemas import RankedResults
@@ -130,24 +130,14 @@ def table_order(model: Path, home: Path, plan: OrderPlan) -> dict:
             later = {new for j, new in changes[step + 1 :] if j == job}
             verdicts[_verdict(answers.first(request_id), job, then, later, versions[job])] += 1
     figures = answers.figures()
-    checks = {
-        "0 lost": figures["lost"] == 0,
+    checks = shared_checks(figures, crashes) | {
         "no deleted posting scored": "scored deleted" not in verdicts,
         "no older version scored": "older version" not in verdicts,
-        "no false missing_context": "false missing_context" not in verdicts,
+        "no live posting missing_context": "false missing_context" not in verdicts,
         "every score explained": not {"unexplained score", "undecidable"} & set(verdicts),
         "every live job answered": not any(v.startswith("unscored") for v in verdicts),
-        "no crash": not crashes,
     }
-    return {
-        "scenario": f"table as of each query ({' + '.join(plan.roles)})",
-        "plan": asdict(plan),
-        "deletes": sum(s == DELETED for _, s in changes),
-        "updates": sum(s != DELETED for _, s in changes),
-        "verdicts": dict(verdicts),
-        **figures,
-        "drain_s": round(drain, 1),
-        "crashes": crashes,
-        "checks": checks,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    deletes = sum(s == DELETED for _, s in changes)
+    extra = {"deletes": deletes, "updates": len(changes) - deletes, "verdicts": dict(verdicts), **figures}
+    extra |= {"drain_s": round(drain, 1)}  # from the workers' start to the last answer
+    return scenario_row(f"table as of each query ({' + '.join(plan.roles)})", plan, started, crashes, checks, **extra)

@@ -15,10 +15,10 @@ Returns a row with its `checks`. Ignores which worker answered and the scores.
 
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.faults_answers import Answers, finish, probe
+from bench.faults_answers import Answers, finish, probe, scenario_row, shared_checks
 from bench.faults_churn import store_postings
 from bench.faults_data import job_ids, query
 from bench.faults_stack import FaultStack, Reader, stream
@@ -95,21 +95,10 @@ def redis_faults(model: Path, home: Path, plan: RedisPlan) -> dict:
         rebuild = _rebuilt(stack, answers, reader, jobs, plan.rebuild_s)
         crashes = finish(stack, answers, reader)
     figures = answers.figures(frozenset(jobs))
-    checks = {
+    checks = shared_checks(figures, crashes) | {
         "faults done": len(done) == len(schedule) and restarted == [True],
-        "0 lost": figures["lost"] == 0,
-        "no false missing_context": figures["false_missing"] == 0,
         "store rebuilt": rebuild is not None,
-        "no crash": not crashes,
     }
-    return {
-        "scenario": "Redis frozen, restarted empty",
-        "plan": asdict(plan),
-        "faults": done,
-        **figures,
-        "rebuild_s": None if rebuild is None else round(rebuild, 1),
-        "drain_s": round(drain, 1),
-        "crashes": crashes,
-        "checks": checks,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    rebuild_s = None if rebuild is None else round(rebuild, 1)
+    extra = {"faults": done, **figures, "rebuild_s": rebuild_s, "drain_s": round(drain, 1)}
+    return scenario_row("Redis frozen, restarted empty", plan, started, crashes, checks, **extra)
