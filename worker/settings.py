@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     # a prefix is a posting, ~1.4 MB each for the default model (~9 MB for Qwen3-0.6B). 0 turns it off.
     # 512 keeps the default worker in a 2 GB container: ~1 GB of weights and libraries, the cache,
     # and ~0.3 GB of working set at the default token budget (measured: 2.3 GB with 1024).
-    prefix_cache_mb: int = Field(512, ge=0)
+    prefix_cache_mb: int = Field(384, ge=0)
     # Weight of a query's `candidate_scores` (z-scored) added to the model's logit (`slm.blend`);
     # 0 ranks by the model alone. The default suits the default model.
     first_stage_weight: float = Field(FIRST_STAGE_WEIGHT, ge=0)
