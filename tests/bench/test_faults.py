@@ -14,9 +14,12 @@ import pytest
 
 from bench.faults import main
 from bench.faults_churn import QUICK_KILLS, QUICK_STORM, kills, storm
-from bench.faults_input import QUICK_BAD_INPUT
+from bench.faults_fuzz import bad_messages
+from bench.faults_input import BAD_INPUT, QUICK_BAD_INPUT, SEED
 from bench.faults_order import QUICK_TABLE_ORDER, table_order
 from bench.faults_redis import QUICK_REDIS, redis_faults
+from schemas import parse_posting_event, parse_search_query
+from worker.validate import Invalid, Validator
 
 
 def _passed(row: dict) -> None:
@@ -57,3 +60,16 @@ def test_bad_input_through_the_command_writes_its_table_json_and_plot(tiny_model
     assert row["bad_sent"] == QUICK_BAD_INPUT.bad == row["dead_lettered"]
     assert set(row["reasons"]) == {"oversized", "invalid_json", "schema_violation"} and row["kinds"] >= 20
     assert result["failed"] == {"bad-input": []} and out.with_suffix(".png").stat().st_size > 0
+
+
+def test_the_fuzzed_messages_break_the_contract_as_their_construction_says() -> None:
+    """The full run's 1,000 bad messages, without a broker: each fails validation with its reason."""
+    validators = {"postings": Validator(parse_posting_event), "queries": Validator(parse_search_query)}
+    bad = bad_messages(BAD_INPUT.bad, SEED)
+    assert len(bad) == BAD_INPUT.bad and len({b.kind for b in bad}) >= 50
+    outcomes = [validators[b.topic](b.value) for b in bad]
+    wrong = [
+        (b.kind, o) for b, o in zip(bad, outcomes, strict=True) if not isinstance(o, Invalid) or o.reason != b.reason
+    ]
+    assert not wrong, wrong[:5]
+    assert bad_messages(50, SEED) == bad_messages(50, SEED)  # the same seed, the same messages
