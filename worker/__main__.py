@@ -4,6 +4,8 @@ What the production images run (they carry no CLI, demo or training code); the `
 command calls the same `main`.
 """
 
+import signal
+import threading
 from typing import Annotated
 
 import typer
@@ -14,9 +16,14 @@ from worker.startup import guard
 
 def main(role: Annotated[Role, typer.Option(help="Which topics to consume.")] = "all") -> None:
     """Run the worker until SIGTERM (drains, commits, exits 0)."""
+    # Handlers first: a SIGTERM while the service's packages import (torch: seconds) or the model
+    # loads still stops the worker cleanly (exit 0), not by the signal's default action.
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     from worker.service import run_worker
 
-    raise typer.Exit(run_worker(Settings(), role))
+    raise typer.Exit(run_worker(Settings(), role, stop))
 
 
 def run() -> None:

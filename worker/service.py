@@ -1,14 +1,14 @@
 """Assemble and run a worker: settings in, exit code out.
 
 Role "postings" loads only the tokenizer (contexts are stored with the scoring model's token ids);
-"queries" and "all" load the model. SIGTERM and SIGINT request a graceful stop: the loop drains
-in-flight work, commits, and the process exits 0. Postings workers keep the store's epoch and rebuild
+"queries" and "all" load the model. SIGTERM and SIGINT (handled from the process's start,
+`worker.__main__`) request a graceful stop: the loop drains in-flight work, commits, and the process
+exits 0. Postings workers keep the store's epoch and rebuild
 it by replay (`worker.rebuild`); queries wait at the table gate (`worker.gate`) for the postings table
 to catch up to them. Each reads the table through a view of its own (`worker.table`).
 """
 
 import logging
-import signal
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -201,10 +201,8 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
     return ConsumeLoop(settings, settings.consumer_group(role), routes, publisher, tracker, telemetry, rebuilder)
 
 
-def run_worker(settings: Settings, role: Role) -> int:
-    stop = threading.Event()  # a SIGTERM while the model loads still stops the worker cleanly (exit 0)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+def run_worker(settings: Settings, role: Role, stop: threading.Event) -> int:
+    """Run until `stop` is set (by SIGTERM or SIGINT: `worker.__main__` installs the handlers)."""
     configure_logging(settings)
     require_model_dir(settings.model_path)
     telemetry = Telemetry(settings, settings.consumer_group(role))
