@@ -133,7 +133,10 @@ def watch_prefix_cache(scorer: Scorer, telemetry: Telemetry) -> None:
 
 
 def table_view(settings: Settings, store: ContextStore) -> TableView:
-    return TableView(EpochStore(store.client, store.namespace), make_offsets_reader(settings), settings.topic_postings)
+    """A view with a Redis client of its own that gives up after `CHECK_TIMEOUT_S`: the gate's thread
+    also answers waiting queries at their deadlines, and a wedged Redis must not hold it for long."""
+    epochs = EpochStore(redis_client(settings, CHECK_TIMEOUT_S), store.namespace)
+    return TableView(epochs, make_offsets_reader(settings), settings.topic_postings)
 
 
 def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetry) -> ConsumeLoop:
