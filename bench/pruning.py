@@ -2,11 +2,12 @@
 what structured pruning costs in ranking quality and buys in speed and memory, by method, share kept and recovery.
 
 The table: method (magnitude: MLP neurons by activation-weighted norm; layer-drop: whole decoder
-layers of least Block Influence; osscar: MLP neurons; osscar-heads: MLP neurons and attention heads)
+layers whose skipping changes the scores least; osscar: MLP neurons; osscar-heads: MLP neurons and attention heads)
 x share kept (`KEEP`; `QUICK_KEEP` with --quick) x recovery (none; sft: the default model's recipe
 on the hard labels; distill: the same with the listwise KL to the unpruned model's scores beside it,
 `slm.train.distill`'s recovery). Steps:
-1. Calibrate the model once (`slm.prune.calibrate`: 16 O*NET train queries with their BM25 top 50).
+1. Calibrate the model once (`slm.prune.calibrate`: 16 O*NET train queries with their BM25 top 50,
+   and one pass per layer skipped for layer dropping).
 2. For each method and share: prune a copy in memory (`slm.prune.prune_model`), save it as a plain
    model directory; for each recovery, train that directory's model (`recovery_steps` steps of
    the default recipe, its top layers' share) and save it too.
@@ -52,7 +53,7 @@ def calibrated(loaded: LoadedModel, model_dir: Path, onet_dir: Path) -> Statisti
     pieces = loaded.manifest.pieces(loaded.tokenizer)
     engine = ScoringEngine(loaded.model, pieces.yes_id, pieces.no_id, EngineConfig())
     scorer = Scorer(loaded.tokenizer, engine, "calibration", pieces)
-    return onet_statistics(scorer, onet_dir, model_budget_tokens(model_dir), DEFAULT_CALIBRATION_QUERIES)
+    return onet_statistics(scorer, onet_dir, model_budget_tokens(model_dir), DEFAULT_CALIBRATION_QUERIES, depth=True)
 
 
 def recovered(teacher: LoadedModel, pruned_dir: Path, recovery: str, steps: int, onet_dir: Path, out: Path) -> None:

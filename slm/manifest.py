@@ -81,8 +81,8 @@ class PruningRecord(ManifestRecord):
     key_value_heads: tuple[int, int] | None = None
     layers: tuple[int, int] | None = None
     attention_error: OutputError | None = None  # the output projections' (heads pruned)
-    dropped_layers: list[int] | None = None  # layer drop: which, by their Block Influence
-    influence: list[float] | None = None
+    dropped_layers: list[int] | None = None  # layer drop: which
+    drop_errors: list[float] | None = None  # layer drop: each layer's score error when skipped alone
 
 
 class SplitEvaluation(ManifestRecord):

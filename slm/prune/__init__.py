@@ -1,9 +1,9 @@
 """Structured pruning of a scoring model: MLP neurons and attention heads (OSSCAR), or whole layers.
 
 Data path: calibrate (`slm.prune.calibrate`: on served prompts, Gram matrices of the inputs of each
-MLP's down projection and each attention's output projection, and each layer's Block Influence) ->
-select (`slm.prune.osscar`: which neurons or heads, re-fitted weights; `slm.prune.depth`: which
-layers) -> apply (`slm.prune.apply`: narrower or fewer layers, a model directory any HF loader reads).
+MLP's down projection and each attention's output projection; for layer dropping, each layer's score
+error when skipped) -> select (`slm.prune.osscar`: which neurons or heads, re-fitted weights;
+`slm.prune.depth`: which layers) -> apply (`slm.prune.apply`: narrower or fewer layers, a model directory any HF loader reads).
 """
 
 from slm.prune.apply import (

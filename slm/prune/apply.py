@@ -8,8 +8,8 @@ calibration statistics (`slm.prune.calibrate`) and keeps its config true:
   heads within their key/value groups, or whole groups, as the config allows; the output projection
   re-fitted by `select_units`), then narrows the MLPs as "osscar" does. Both from the same statistics
   of the unpruned model;
-- "layer-drop" removes the `1 - keep` share of decoder layers of lowest Block Influence
-  (`slm.prune.depth`).
+- "layer-drop" removes the `1 - keep` share of decoder layers whose skipping changed the scores
+  least (`slm.prune.depth`; the statistics must be collected with `depth`).
 Every layer keeps the same widths (HF configs hold one per model), so any HF loader reads the result
 as a plain, smaller model of the same architecture, without remote code.
 `prune_dir(src, out, keep, onet_dir, method, ...) -> Manifest` does it for a model directory:
@@ -91,7 +91,9 @@ def prune_heads(model: PreTrainedModel, grams: list[torch.Tensor], keep: float) 
 
 def prune_model(model: PreTrainedModel, stats: Statistics, method: Method, keep: float) -> Pruned:
     if method == "layer-drop":
-        drop = least_influential(stats.influence, layers_kept(len(stats.influence), keep))
+        if not stats.drop_errors:
+            raise ValueError("layer-drop needs statistics collected with depth=True")
+        drop = least_influential(stats.drop_errors, layers_kept(len(stats.drop_errors), keep))
         drop_layers(model, drop)
         return Pruned(dropped=drop)
     head_errors = prune_heads(model, stats.attention, keep) if method == "osscar-heads" else []
@@ -135,7 +137,8 @@ def prune_dir(
     pieces = loaded.manifest.pieces(loaded.tokenizer)
     engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, EngineConfig())
     scorer = Scorer(loaded.tokenizer, engine, loaded.name, pieces)
-    stats = onet_statistics(scorer, onet_dir, model_budget_tokens(src), calibration_queries)
+    depth = method == "layer-drop"
+    stats = onet_statistics(scorer, onet_dir, model_budget_tokens(src), calibration_queries, depth)
     before = _sizes(model)
     pruned = prune_model(model, stats, method, keep)
     after = _sizes(model)
@@ -154,7 +157,7 @@ def prune_dir(
         output_error=_error(pruned.mlp_errors),
         attention_error=_error(pruned.head_errors),
         dropped_layers=pruned.dropped or None,
-        influence=[round(x, 6) for x in stats.influence] if method == "layer-drop" else None,
+        drop_errors=[round(x, 6) for x in stats.drop_errors] or None,
         seconds=round(time.perf_counter() - began, 1),
     )
     name = f"{loaded.name}-{method}-{round(keep * 100)}"

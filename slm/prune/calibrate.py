@@ -6,27 +6,28 @@ token budget). `collect(engine, requests)` runs the engine's requests once (its 
 attention, the model's serving dtype; `Scorer.requests` makes them in the model's prompt style from
 the calibration queries) and returns `Statistics`: per
 decoder layer, H = X^T X over the inputs X of the MLP's down projection and of the attention's output
-projection (float32; the latter's inputs are the heads' outputs side by side), each layer's Block
-Influence (1 - mean cos(h_in, h_out) over tokens, `slm.prune.depth`), and the tokens seen.
-`onet_statistics(scorer, onet_dir, budget_tokens, queries)` does both, contexts compressed at the
-model's budget. All statistics come from the one unpruned model, in one pass.
+projection (float32; the latter's inputs are the heads' outputs side by side), and the tokens seen;
+with `depth`, also each layer's score error when it alone is skipped (`slm.prune.depth.drop_errors`,
+one more pass per layer over the first `DEPTH_REQUESTS` requests).
+`onet_statistics(scorer, onet_dir, budget_tokens, queries, depth)` does both, contexts compressed at
+the model's budget. All statistics come from the one unpruned model.
 Ignores: what is done with them (`slm.prune.osscar`, `slm.prune.depth`), the test and unseen splits
 (never calibrated on).
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from slm.data import Bm25, ContextsByJob, Onet, compressed_contexts, load_onet, split_queries, subsample
 from slm.data.retrieval import FIRST_STAGE_K
 from slm.engine import ScoringEngine
 from slm.engine.packing import ScoreRequest
+from slm.prune.depth import drop_errors
 from slm.prune.heads import attentions
-from slm.prune.layers import decoder_layers, mlps
+from slm.prune.layers import mlps
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
@@ -34,6 +35,9 @@ from slm.tokens import TextEncoder
 # 16x SmolLM2's 1,536 neurons per MLP, enough samples for a well-conditioned 1,536 x 1,536 Gram
 # matrix, and ~30 s of forward passes on 2 CPU cores.
 DEFAULT_CALIBRATION_QUERIES = 16
+# Requests (postings, for the job-first prompt) each layer-skipping pass runs: ~100 x (75 + 13 per
+# query) tokens, ~10-15k, so the one pass per layer costs ~10 s on 2 cores for Gemma 3 270M.
+DEPTH_REQUESTS = 96
 Hook = Callable[..., None]
 
 
@@ -41,8 +45,8 @@ Hook = Callable[..., None]
 class Statistics:
     mlp: list[torch.Tensor]  # per layer: Gram matrix of the down projection's inputs
     attention: list[torch.Tensor]  # per layer: Gram matrix of the output projection's inputs
-    influence: list[float]  # per layer: 1 - mean cos(h_in, h_out)
     tokens: int
+    drop_errors: list[float] = field(default_factory=list)  # per layer (with `depth`): score error when skipped
 
 
 def onet_calibration(onet: Onet, contexts: ContextsByJob, queries: int, seed: int = 0) -> list[EncodedQuery]:
@@ -59,29 +63,13 @@ def _gram_hook(gram: torch.Tensor) -> Hook:
     return hook
 
 
-def _influence_hook(sums: torch.Tensor, i: int) -> Hook:
-    def hook(_module: torch.nn.Module, args: tuple, kwargs: dict, out: torch.Tensor | tuple) -> None:
-        before = args[0] if args else kwargs["hidden_states"]
-        after = out[0] if isinstance(out, tuple) else out
-        cos = F.cosine_similarity(
-            before.float().reshape(-1, before.shape[-1]), after.float().reshape(-1, after.shape[-1])
-        )
-        sums[i, 0] += (1 - cos).sum()
-        sums[i, 1] += cos.numel()
-
-    return hook
-
-
-def collect(engine: ScoringEngine, requests: Sequence[ScoreRequest]) -> Statistics:
+def collect(engine: ScoringEngine, requests: Sequence[ScoreRequest], depth: bool = False) -> Statistics:
     body, device = engine.body, engine.device
     downs = [m.down_proj for m in mlps(body)]
     outs = [a.o_proj for a in attentions(body)]
     mlp = [torch.zeros(d.in_features, d.in_features, device=device) for d in downs]
     attention = [torch.zeros(o.in_features, o.in_features, device=device) for o in outs]
-    sums = torch.zeros(len(downs), 2, dtype=torch.float64, device=device)
     handles = [m.register_forward_pre_hook(_gram_hook(g)) for m, g in zip(downs + outs, mlp + attention, strict=True)]
-    for i, layer in enumerate(decoder_layers(body)):
-        handles.append(layer.register_forward_hook(_influence_hook(sums, i), with_kwargs=True))
     tokens = 0
     try:
         for batch in engine.batches(list(requests)):
@@ -90,11 +78,13 @@ def collect(engine: ScoringEngine, requests: Sequence[ScoreRequest]) -> Statisti
     finally:
         for handle in handles:
             handle.remove()
-    influence = (sums[:, 0] / sums[:, 1].clamp(min=1)).tolist()
-    return Statistics(mlp, attention, influence, tokens)
+    errors = drop_errors(engine, requests[:DEPTH_REQUESTS]) if depth else []
+    return Statistics(mlp, attention, tokens, errors)
 
 
-def onet_statistics(scorer: Scorer, onet_dir: Path, budget_tokens: int, queries: int) -> Statistics:
+def onet_statistics(
+    scorer: Scorer, onet_dir: Path, budget_tokens: int, queries: int, depth: bool = False
+) -> Statistics:
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(scorer.tokenizer).encode, budget_tokens)
-    return collect(scorer.engine, scorer.requests(onet_calibration(onet, contexts, queries)).requests)
+    return collect(scorer.engine, scorer.requests(onet_calibration(onet, contexts, queries)).requests, depth)

@@ -1,6 +1,7 @@
 """Attention-head pruning (OSSCAR over the output projection's head blocks) and layer dropping, on tiny
-Llama, Qwen3 and Gemma 3 models: removing nothing changes nothing; a pruned model, saved and read back
-by plain transformers, scores the same through the engine (prefix cache on) as its own full forward."""
+Llama, Qwen3 and Gemma 3 models: removing nothing changes nothing; a layer's measured score error is
+what dropping it changes; a pruned model, saved and read back by plain transformers, scores the same
+through the engine (prefix cache on) as its own full forward."""
 
 import copy
 import itertools
@@ -13,11 +14,12 @@ import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from slm.engine import EngineConfig, ScoringEngine
+from slm.engine.packing import ScoreRequest
 from slm.load import load_model
 from slm.prune import prune_dir, prune_model, select_units
 from slm.prune.apply import prune_heads
 from slm.prune.calibrate import Statistics, collect
-from slm.prune.depth import drop_layers, layers_kept, least_influential
+from slm.prune.depth import drop_errors, drop_layers, layers_kept, least_influential
 from slm.prune.heads import HeadShape, head_shape, heads_kept
 from slm.prune.osscar import output_error
 from slm.scorer import Scorer
@@ -40,7 +42,13 @@ def model(request: pytest.FixtureRequest, tiny_model_dir: Path) -> PreTrainedMod
 
 
 def _stats(model: PreTrainedModel) -> Statistics:
-    return collect(ScoringEngine(model, YES, NO, EngineConfig()), random_requests(0, (4, 9)))
+    return collect(ScoringEngine(model, YES, NO, EngineConfig()), random_requests(0, (4, 9)), depth=True)
+
+
+def _logits(model: PreTrainedModel, requests: list[ScoreRequest]) -> torch.Tensor:
+    engine = ScoringEngine(model, YES, NO, EngineConfig())
+    with torch.inference_mode():
+        return torch.cat([engine.logits(batch) for batch in engine.batches(requests)])
 
 
 def _scores(model: PreTrainedModel, config: EngineConfig = CACHE) -> np.ndarray:
@@ -126,6 +134,18 @@ def test_a_pruned_model_reloads_with_transformers_and_the_engine_scores_it(
     np.testing.assert_allclose(_scores(pruned), expected, atol=1e-4)  # the in-memory model is the same
 
 
+def test_a_skipped_layers_score_error_is_what_dropping_it_changes(model: PreTrainedModel) -> None:
+    requests = random_requests(0, (4, 9))
+    errors = drop_errors(ScoringEngine(model, YES, NO, EngineConfig()), requests)
+    full = _logits(model, requests)
+    assert len(errors) == model.config.num_hidden_layers and all(e > 0 for e in errors)
+    for i, error in enumerate(errors):
+        shallower = copy.deepcopy(model)
+        drop_layers(shallower, [i])
+        assert float(((_logits(shallower, requests) - full) ** 2).mean()) == pytest.approx(error, rel=1e-4)
+    assert not any(layer._forward_hooks for layer in model.get_decoder().layers)
+
+
 def test_layers_kept_and_the_least_influential_are_dropped() -> None:
     assert [layers_kept(18, k) for k in (1.0, 0.75, 0.5, 0.01)] == [18, 14, 9, 1]
     assert least_influential([0.3, 0.1, 0.2, 0.5], 2) == [1, 2]
@@ -148,5 +168,5 @@ def test_prune_dir_with_heads_writes_a_directory_transformers_and_the_scorer_loa
     assert scorer.score("line cook", ["cook", "nurse"]) == pytest.approx(first, abs=1e-6)
     assert scorer.prefix_cache is not None and scorer.prefix_cache.hits > 0
     dropped = prune_dir(tiny_model_dir, tmp_path / "shallow", 0.5, ONET_DIR, "layer-drop", calibration_queries=2)
-    assert dropped.pruning.layers == (2, 1) and len(dropped.pruning.influence) == 2
+    assert dropped.pruning.layers == (2, 1) and len(dropped.pruning.drop_errors) == 2
     assert AutoModelForCausalLM.from_pretrained(tmp_path / "shallow").config.num_hidden_layers == 1
