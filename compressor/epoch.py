@@ -6,8 +6,9 @@ Keys, in the store's namespace (`ContextStore.namespace`):
   `started_at` (epoch seconds). No key means no store: Redis is new or was wiped (restarted empty,
   FLUSHALL), and the postings workers build a new epoch by replaying the postings topic.
 - `rankstream:progress:{namespace}:{epoch id}`, a hash: per postings partition, the offset of the
-  last message applied in that epoch and its Kafka timestamp (`"{offset}:{timestamp_ms}"`). It only
-  moves forward (a Lua script compares and writes), so a zombie's late batch cannot move it back; a
+  last message applied in that epoch, its Kafka timestamp, and the partition's high watermark as the
+  applying consumer's fetches last reported it (`"{offset}:{timestamp_ms}:{fetched_end}"`, -1 when
+  unknown). It only moves forward (a Lua script compares and writes), so a zombie's late batch cannot move it back; a
   new epoch starts from nothing, so a replay's progress is its own.
 
 `begin` creates an epoch only where there is none (whoever comes first wins, the others adopt it);
@@ -58,18 +59,20 @@ return 1
 
 @dataclass(frozen=True)
 class Applied:
-    """The last message applied in a postings partition: its offset and its Kafka timestamp."""
+    """The last message applied in a postings partition: its offset, its Kafka timestamp, and the
+    partition's end as the consumer that applied it last saw it in a fetch response (-1: unknown)."""
 
     offset: int
     timestamp_ms: int
+    fetched_end: int = -1
 
     def encode(self) -> str:
-        return f"{self.offset}:{self.timestamp_ms}"
+        return f"{self.offset}:{self.timestamp_ms}:{self.fetched_end}"
 
     @classmethod
     def decode(cls, raw: bytes) -> "Applied":
-        offset, timestamp_ms = raw.decode().split(":")
-        return cls(int(offset), int(timestamp_ms))
+        offset, timestamp_ms, fetched_end = raw.decode().split(":")
+        return cls(int(offset), int(timestamp_ms), int(fetched_end))
 
 
 @dataclass(frozen=True)

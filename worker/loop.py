@@ -23,7 +23,8 @@ nothing is committed, since the coordinator would reject the commit.
 
 With a `Rebuilder` (postings workers, `worker.rebuild`), an assigned postings partition starts where
 the store's epoch has applied it to, and when the epoch changes (a wiped store, a rebuild on demand)
-each postings partition drops its queued work and is sought back to its start (`_reposition`).
+each postings partition drops its queued work and is sought back to its start (`_reposition`); the
+end each consumed postings partition's last fetch reported goes to the rebuilder (`_note_ends`).
 """
 
 import logging
@@ -150,8 +151,10 @@ class ConsumeLoop:
                 self.heartbeat = time.monotonic()
                 self._backpressure()
                 self._reposition()
-                for message in self.consumer.consume(self._room(), POLL_TIMEOUT_S):
+                messages = self.consumer.consume(self._room(), POLL_TIMEOUT_S)
+                for message in messages:
                     self._dispatch(message)
+                self._note_ends(messages)
                 self.publisher.poll()
                 self._commit(synchronous=False)
             drained = self._drain(None)
@@ -229,6 +232,15 @@ class ConsumeLoop:
         if left or undelivered:
             log.error("drain timed out: %d messages unfinished, %d undelivered", left, undelivered)
         return not left and not undelivered
+
+    def _note_ends(self, messages: list[Message]) -> None:
+        """Tell the rebuilder each consumed postings partition's end, from the consumer's last fetch."""
+        if self.rebuilder is None or self.consumer is None:
+            return
+        topic = self.rebuilder.topic
+        for partition in {m.partition() for m in messages if m.topic() == topic and not m.error()}:
+            _, high = self.consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+            self.rebuilder.saw_end(partition, high)
 
     def _reposition(self) -> None:
         """Seek postings partitions the rebuilder names back to their start in the store's epoch."""

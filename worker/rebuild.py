@@ -17,8 +17,9 @@ store's `EventOrder` makes a replay idempotent (what is stored is not written ag
   3. a rebuilding epoch whose every partition has applied everything it holds (`Table.complete`):
      mark it ready and log how long it took;
 - `applied(sources)`, from the postings stage once a batch's outcome is in Redis: records each
-  partition's last message (offset, Kafka timestamp) as the epoch's progress, counting only messages
-  consumed since their partition's start was set (a batch read before a seek is not the replay's).
+  partition's last message (offset, Kafka timestamp, and the partition's end as the loop last saw it
+  in a fetch, `saw_end`) as the epoch's progress, counting only messages consumed since their
+  partition's start was set (a batch read before a seek is not the replay's).
 Ignores query traffic; the query side reads the same epoch and progress (`worker.table`, `worker.gate`).
 """
 
@@ -61,6 +62,7 @@ class Rebuilder:
         self._check_every = EPOCH_CHECK_S
         self._since: dict[int, float] = {}  # partition -> time.monotonic() its start was last set
         self._to_position: set[int] = set()  # partitions to seek to their start
+        self._fetched_end: dict[int, int] = {}  # partition -> high watermark of its last fetch
 
     def start_positions(self, partitions: list[TopicPartition]) -> None:
         """On assignment: each postings partition's start, set in place."""
@@ -97,6 +99,10 @@ class Rebuilder:
         """The loop has sought `partition` to its start."""
         self._to_position.discard(partition)
 
+    def saw_end(self, partition: int, high: int) -> None:
+        """The loop consumed from `partition`; its consumer's last fetch reported this high watermark."""
+        self._fetched_end[partition] = high
+
     def applied(self, sources: Sequence[Source]) -> None:
         """A batch's outcome is in Redis: record each partition's last message as the epoch's progress."""
         epoch = self.epoch  # read before the filter: an epoch is adopted only after `_since` moved
@@ -106,7 +112,8 @@ class Rebuilder:
                 continue
             held = last.get(src.partition)
             if held is None or held.offset < src.offset:
-                last[src.partition] = Applied(src.offset, int(src.timestamp.timestamp() * 1e3))
+                stamp = int(src.timestamp.timestamp() * 1e3)
+                last[src.partition] = Applied(src.offset, stamp, self._fetched_end.get(src.partition, -1))
         if epoch is not None:
             self.epochs.advance(epoch, last)
 

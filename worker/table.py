@@ -11,6 +11,9 @@ the store is built (its epoch ready: never a half-built table, nor one being rep
 postings partition has applied a message stamped at or after `t` (so every posting sent before the
 query in that partition is applied, as Kafka Streams assumes of timestamps within a partition), or
 has applied everything it held when its watermarks were read, at least `END_AFTER_MS` after `t`.
+A partition's end is the larger of its high watermark (ListOffsets) and the one the postings consumer
+saw in its last fetch (recorded with the progress): some brokers (Tansu) answer ListOffsets with one
+past the first offset of the last produced batch, while their fetch responses carry the true end.
 `Table.complete()` says every partition has applied everything it held: a rebuild is done.
 Ignores postings stamped after the query that arrive before it (they are applied, and seen: the
 table is at least as new as the query, never older) and messages of an open transaction.
@@ -63,7 +66,7 @@ class Table:
         assert self.ends is not None, "ends read"
         low, high = self.ends.offsets[partition]
         applied = self.progress.applied.get(partition)
-        return high <= low if applied is None else applied.offset + 1 >= high
+        return high <= low if applied is None else applied.offset + 1 >= max(high, applied.fetched_end)
 
     def caught_up(self, timestamp_ms: int) -> bool:
         """The store is ready and every partition has applied past `timestamp_ms`, or up to its end

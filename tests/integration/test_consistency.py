@@ -1,15 +1,13 @@
 """A query sees the postings table as of its own event, and a wiped store is rebuilt by replay.
 
-Postings are produced one message per batch: Tansu reads a partition's high watermark as one past the
-first offset of its last batch, which would end a postings partition early (real Kafka reads the end).
+Postings go out in the producer's batches: Tansu answers ListOffsets with one past the first offset of
+a partition's last batch, so these tests also hold the workers to the end their fetches report.
 """
 
-import json
 import re
 import time
 
 import redis
-from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from schemas import RankedResults
@@ -20,20 +18,14 @@ from tests.integration.test_observability import get
 
 JOBS = [f"job-{i:02d}" for i in range(24)]
 DELETED = JOBS[:8]  # deleted one by one, each followed by a query listing every job
+# A burst long enough to take the worker seconds to apply, in steps of 4 (RANKSTREAM_POSTINGS_BATCH).
+LATE_JOBS = [f"late-{i:04d}" for i in range(1000)]
 # Between a delete and its query: their Kafka timestamps differ (milliseconds), as they would in life.
 STAMP_GAP_S = 0.005
 
 
 def posting(job_id: str) -> dict:
     return {"job_id": job_id, "title": f"Nurse {job_id}", "description": "ICU nurse, night shifts, 3 years."}
-
-
-def exact_producer(cluster: Cluster) -> Producer:
-    return Producer({"bootstrap.servers": cluster.services.bootstrap, "batch.num.messages": 1, "linger.ms": 0})
-
-
-def produce(producer: Producer, cluster: Cluster, topic: str, key: str, value: dict) -> None:
-    producer.produce(cluster.topics[topic], json.dumps(value).encode(), key.encode())
 
 
 def results_by_request(cluster: Cluster, wanted: set[str]) -> dict[str, RankedResults]:
@@ -44,24 +36,27 @@ def results_by_request(cluster: Cluster, wanted: set[str]) -> dict[str, RankedRe
 def test_a_query_never_scores_a_posting_deleted_before_it_when_one_worker_starts_on_a_backlog(
     cluster: Cluster,
 ) -> None:
-    producer = exact_producer(cluster)
     for job_id in JOBS:
-        produce(producer, cluster, "postings", job_id, posting(job_id))
-    for i, job_id in enumerate(DELETED):
-        produce(producer, cluster, "postings", job_id, {"op": "delete", "job_id": job_id})
+        cluster.produce("postings", job_id, posting(job_id))
+    for i, job_id in enumerate(DELETED[:4]):  # each delete, then a query
+        cluster.produce("postings", job_id, {"op": "delete", "job_id": job_id})
         time.sleep(STAMP_GAP_S)
-        produce(
-            producer, cluster, "queries", f"q{i}", {"request_id": f"q{i}", "query": "nurse", "candidate_job_ids": JOBS}
-        )
+        cluster.produce("queries", f"q{i}", {"request_id": f"q{i}", "query": "nurse", "candidate_job_ids": JOBS})
         time.sleep(STAMP_GAP_S)
-    assert producer.flush(30) == 0
-    cluster.start_worker("--role", "all")
+    for job_id in LATE_JOBS:  # one burst (a batch per partition) of upserts, deletes last, then a query
+        cluster.produce("postings", job_id, posting(job_id))
+    for job_id in DELETED[4:]:
+        cluster.produce("postings", job_id, {"op": "delete", "job_id": job_id})
+    time.sleep(STAMP_GAP_S)
+    cluster.produce("queries", "q4", {"request_id": "q4", "query": "nurse", "candidate_job_ids": JOBS})
+    cluster.flush()
+    cluster.start_worker("--role", "all", RANKSTREAM_POSTINGS_BATCH="4", RANKSTREAM_TABLE_WAIT_MS="60000")
 
-    results = results_by_request(cluster, {f"q{i}" for i in range(len(DELETED))})
-    for i in range(len(DELETED)):
+    results = results_by_request(cluster, {f"q{i}" for i in range(5)})
+    for i in range(5):
         result = results[f"q{i}"]
         scored = {r.job_id for r in result.results}
-        gone = set(DELETED[: i + 1])
+        gone = set(DELETED[: i + 1] if i < 4 else DELETED)
         assert not scored & gone, f"q{i} scored {sorted(scored & gone)}, deleted before it"
         # Deletes stamped after the query may be applied before it is scored: the table is never older.
         assert {u.reason for u in result.unscored} == {"missing_context"}
@@ -76,10 +71,9 @@ def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
     cluster: Cluster, redis_client: redis.Redis
 ) -> None:
     worker = cluster.start_worker("--role", "all")
-    producer = exact_producer(cluster)
     for job_id in JOBS:
-        produce(producer, cluster, "postings", job_id, posting(job_id))
-    assert producer.flush(30) == 0
+        cluster.produce("postings", job_id, posting(job_id))
+    cluster.flush()
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store built and the worker ready")
 
     candidates = [*JOBS[:6], "never-posted"]
@@ -88,26 +82,22 @@ def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
     sent = []
     while time.monotonic() - wiped_at < 4.0:
         request_id = f"during-{len(sent)}"
-        produce(
-            producer,
-            cluster,
+        cluster.produce(
             "queries",
             request_id,
             {"request_id": request_id, "query": "nurse", "candidate_job_ids": candidates},
         )
-        producer.poll(0)
+        cluster.producer.poll(0)
         sent.append(request_id)
         time.sleep(0.2)
-    assert producer.flush(30) == 0
+    cluster.flush()
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store rebuilt", timeout_s=30)
-    produce(
-        producer,
-        cluster,
+    cluster.produce(
         "queries",
         "after",
         {"request_id": "after", "query": "nurse", "candidate_job_ids": candidates},
     )
-    assert producer.flush(30) == 0
+    cluster.flush()
 
     results = results_by_request(cluster, {*sent, "after"})
     for request_id in sent:
@@ -126,19 +116,16 @@ def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
 
 def test_a_rebuild_on_demand_replays_the_postings_into_a_new_epoch(cluster: Cluster) -> None:
     worker = cluster.start_worker("--role", "all")
-    producer = exact_producer(cluster)
     for job_id in JOBS[:6]:
-        produce(producer, cluster, "postings", job_id, posting(job_id))
-    assert producer.flush(30) == 0
+        cluster.produce("postings", job_id, posting(job_id))
+    cluster.flush()
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store built")
 
     done = DevServices(cluster.env, cluster.services.bootstrap, cluster.services.redis_url).run("contexts", "rebuild")
     epoch = re.search(r"epoch (\w+) begun", done.stdout).group(1)
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store rebuilt", timeout_s=30)
-    produce(
-        producer, cluster, "queries", "after", {"request_id": "after", "query": "nurse", "candidate_job_ids": JOBS[:6]}
-    )
-    assert producer.flush(30) == 0
+    cluster.produce("queries", "after", {"request_id": "after", "query": "nurse", "candidate_job_ids": JOBS[:6]})
+    cluster.flush()
     after = results_by_request(cluster, {"after"})["after"]
     assert {r.job_id for r in after.results} == set(JOBS[:6]) and not after.table_behind
     assert cluster.stop_workers() == [0]

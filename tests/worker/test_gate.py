@@ -31,6 +31,9 @@ def test_a_partition_is_caught_up_by_a_later_message_or_by_its_end_read_after_th
     at_end = table({0: Applied(9, 900), 1: Applied(9, 950)}, {0: (0, 10), 1: (0, 10)}, read_at_ms=2_000)
     assert at_end.caught_up(2_000 - END_AFTER_MS), "both applied all they held when read after the query"
     assert not at_end.caught_up(2_000), "a reading as old as the query may miss a posting still on its way"
+    under_reported = table({0: Applied(9, 900, fetched_end=250)}, {0: (0, 10)}, read_at_ms=2_000)
+    assert not under_reported.caught_up(1_000), "the applying consumer's fetch saw the partition end at 250"
+    assert not under_reported.complete()
     empty = table({0: Applied(9, 900)}, {0: (0, 10), 1: (5, 5)})
     assert empty.caught_up(1_000), "a partition holding nothing is at its end"
     assert not table({0: Applied(9, 900)}, {0: (0, 10), 1: (0, 3)}).caught_up(1_000), "nothing applied of 1"
