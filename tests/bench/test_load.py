@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from bench.load import DEADLINE_MS, DEADLINE_PHASE, HALF, LOADS, SOAK_PHASE
-from bench.load_report import fcfs_p99, soak_trend
+from bench.load_queue import sojourns
+from bench.load_report import soak_trend
 from bench.load_stack import RssSample
 from bench.load_traffic import PERCENTILES
 from tests.slm.test_data_onet import ONET_DIR
@@ -69,11 +70,14 @@ def test_the_quick_run_measures_every_phase_and_stops_what_it_started(tiny_model
     assert "O*NET" in result["attribution"] and out.with_suffix(".png").stat().st_size > 0
 
 
-def test_the_simulated_fcfs_server_has_the_m_m_1_tail() -> None:
-    """Exponential service (mean 1 s) at Poisson 0.5/s: the time in system is exponential with rate
-    1 - 0.5, so its P99 is ln(100) / 0.5 = 9.21 s."""
+def test_the_simulated_servers_have_the_m_m_1_and_processor_sharing_figures() -> None:
+    """Exponential service (mean 1 s) at Poisson 0.5/s: first come first served, the time in system
+    is exponential with rate 1 - 0.5, so its P99 is ln(100) / 0.5 = 9.21 s; shared, its mean is
+    E[S] / (1 - rho) = 2 s for any service distribution, here a two-point one."""
     calls = np.random.default_rng(1).exponential(1.0, 50_000)
-    assert fcfs_p99(calls, 0.5) == pytest.approx(1e3 * np.log(100) / 0.5, rel=0.06)
+    assert np.percentile(sojourns(calls, 0.5, "fcfs"), 99) == pytest.approx(np.log(100) / 0.5, rel=0.06)
+    assert sojourns([0.5, 1.5], 0.5, "shared").mean() == pytest.approx(2.0, rel=0.05)
+    assert np.percentile(sojourns([1.0], 1e-6, "shared"), 99) == pytest.approx(1.0), "alone: its service time"
 
 
 def test_the_soak_trend_is_the_fitted_line_after_the_warm_up_not_the_swing_of_single_samples() -> None:
