@@ -11,7 +11,8 @@ Scenarios (each on services of its own, started and stopped with it; `bench.faul
   before it or an older version than it was sent after (`bench.faults_order`);
 - bad-input: 1,000 hypothesis-fuzzed bad messages among good ones on both topics: each dead-lettered
   byte for byte with the contract's reason, every good one answered or stored (`bench.faults_input`);
-- storm: postings and query workers joining and leaving every 3 s under traffic: 0 lost (`bench.faults_churn`).
+- storm, storm-range: postings and query workers joining and leaving every 3 s under traffic, with the
+  default (cooperative) assignment and with `range`: 0 lost (`bench.faults_churn`).
 `--quick` runs each in a short form (what `tests/bench/test_faults.py` runs: about 3 minutes for all).
 Prints a table, writes bench/results/faults.json (every figure and check) and faults.png (answer
 latency over each run); exits 1 when a check failed. Full run: about 20 minutes on 2 busy cores.
@@ -28,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.faults_churn import KILLS, QUICK_KILLS, QUICK_STORM, STORM, kills, storm
+from bench.faults_churn import KILLS, QUICK_KILLS, QUICK_STORM, STORM, STORM_RANGE, kills, storm
 from bench.faults_input import BAD_INPUT, QUICK_BAD_INPUT, bad_input
 from bench.faults_order import QUICK_TABLE_ORDER, TABLE_ORDER, TABLE_ORDER_SPLIT, table_order
 from bench.faults_redis import QUICK_REDIS, REDIS, redis_faults
@@ -46,6 +47,7 @@ SCENARIOS: dict[str, tuple[Scenario, Any, Any]] = {
     "order-split": (table_order, TABLE_ORDER_SPLIT, None),
     "bad-input": (bad_input, BAD_INPUT, QUICK_BAD_INPUT),
     "storm": (storm, STORM, QUICK_STORM),
+    "storm-range": (storm, STORM_RANGE, None),
 }
 
 

@@ -10,7 +10,8 @@ workers and reads the late copies. `shared_checks` are every scenario's checks, 
 - duplicates (copies beyond the first), differing (a copy whose ranking, the scored job ids in order
   and the unscored ones with their reasons, is not the first copy's), max_score_diff over copies;
 - false_missing: candidates answered `missing_context` although in `stored` (the jobs known to be in
-  the store when their query was sent), and unscored reasons counted (first copies);
+  the store when their query was sent), with when the first SHOWN such queries were sent (seconds
+  since the first query), and unscored reasons counted (first copies);
 - table_behind: first copies scored before the postings table caught up (`worker.gate`);
 - max_latency_s: from a query's produce call to its first answer's Kafka timestamp (the asker's clock
   and the worker's: one machine here); latency: that of each query against when it was sent.
@@ -30,6 +31,8 @@ from schemas import RankedResults
 from schemas.limits import MAX_CANDIDATES
 
 MISSING = "missing_context"
+# Queries with a false `missing_context` whose send times are kept: when they came, for a diagnosis.
+SHOWN = 50
 # Points of a scenario's latency series kept for its plot: a readable scatter, a JSON of a few hundred KB.
 SERIES_POINTS = 1000
 
@@ -99,6 +102,12 @@ class Answers:
         extra = [(copies[0], copy) for copies in self.copies.values() for copy in copies[1:]]
         firsts = [copies[0] for copies in self.copies.values()]
         reasons = Counter(u.reason for result in firsts for u in result.unscored)
+        falsely_missing = {
+            r.request_id: m
+            for r in firsts
+            if (m := [u for u in r.unscored if u.reason == MISSING and u.job_id in stored])
+        }
+        start = min(self.asked_at.values(), default=0.0)
         return {
             "sent": len(self.asked),
             "answered": sum(request_id in self.copies for request_id in self.asked),
@@ -107,7 +116,8 @@ class Answers:
             "duplicates": len(extra),
             "differing": sum(ranking(first) != ranking(copy) for first, copy in extra),
             "max_score_diff": max((score_diff(first, copy) for first, copy in extra), default=0.0),
-            "false_missing": sum(u.reason == MISSING and u.job_id in stored for r in firsts for u in r.unscored),
+            "false_missing": sum(len(jobs) for jobs in falsely_missing.values()),
+            "false_missing_sent_at": sorted(round(self.asked_at[r] - start, 1) for r in falsely_missing)[:SHOWN],
             "unscored": dict(reasons),
             "table_behind": sum(r.table_behind for r in firsts),
             "max_latency_s": round(max(self.latency_s.values(), default=0.0), 2),

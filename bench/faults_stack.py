@@ -1,8 +1,9 @@
 """The system under fault for `bench.faults` and its tests: a broker, a Redis and several worker processes.
 
-`FaultStack.up(model, home)` is a context manager: Tansu and Redis on free ports (`rankstream dev up`,
-the topics created), no worker yet; on leaving (an error or an interrupt included) every worker still
-running is stopped (SIGTERM, SIGKILL after its bounded drain) and the services with it (`dev down`).
+`FaultStack.up(model, home, worker_env)` is a context manager: Tansu and Redis on free ports
+(`rankstream dev up`, the topics created), no worker yet (`worker_env`: more RANKSTREAM_* for the
+workers); on leaving (an error or an interrupt included) every worker still running is stopped
+(SIGTERM, SIGKILL after its bounded drain) and the services with it (`dev down`).
 Inside:
 - `start(role)` starts a `rankstream-worker --role ROLE` (the tiny model's settings below), `kill(w)`
   sends it SIGKILL (`kill -9`), `leave(w)` SIGTERM; `crashes()` names every worker that exited
@@ -85,16 +86,16 @@ class Worker:
 class FaultStack:
     def __init__(self, settings: Settings, env: dict[str, str]) -> None:
         self.settings = settings
-        self.env = env | WORKER_ENV
+        self.env = env
         self.workers: list[Worker] = []
         self.produced: dict[str, int] = {}
         self.producer = Producer(client_config(settings))
 
     @classmethod
     @contextmanager
-    def up(cls, model: Path, home: Path) -> Iterator["FaultStack"]:
+    def up(cls, model: Path, home: Path, worker_env: dict[str, str] | None = None) -> Iterator["FaultStack"]:
         settings, env = stack_settings(model, home, None)
-        stack = cls(settings, env)
+        stack = cls(settings, env | WORKER_ENV | (worker_env or {}))
         stack.dev("up")
         try:
             yield stack
