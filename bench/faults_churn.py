@@ -59,7 +59,7 @@ class StormPlan:
 KILLS = KillPlan(workers=3, postings=200, queries=5000, candidates=10, seconds=250, every_s=10, drain_s=180)
 QUICK_KILLS = KillPlan(workers=3, postings=50, queries=240, candidates=10, seconds=12, every_s=3, drain_s=90)
 STORM = StormPlan(
-    assignment=None, postings=200, queries=3000, new_postings=600, candidates=10, seconds=120, every_s=3, drain_s=180
+    assignment=None, postings=200, queries=3000, new_postings=600, candidates=10, seconds=120, every_s=3, drain_s=120
 )
 # The eager protocol, which the local broker recovers from after churn (docs/results.md).
 STORM_RANGE = replace(STORM, assignment="range")
