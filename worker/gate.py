@@ -3,9 +3,9 @@ up to it (Kafka Streams' stream–table join: a query sees the postings sent bef
 
 The loop submits queries to the gate as it would to the stage (`submit`, `discard`, `pending`, `start`,
 `stop`). The gate's own thread reads the table (`read_table`: `worker.table.TableView.read`, given how
-recent the partitions' ends must be; it raises while Redis is away) every `GATE_TICK_S` while queries
-wait (every `IDLE_READ_S` otherwise, so the store's state stays current for gauges) and, per
-waiting query, in this order:
+recent the partitions' ends must be; it raises while Redis is away) as soon as a query arrives, then
+every `GATE_TICK_S` while queries wait; idle, it sleeps (woken by `submit`), reading the table every
+`IDLE_READ_S` so the store's state stays current for gauges. Per waiting query, in this order:
   1. its deadline (`PendingQuery.deadline`) has come: answered degraded by `expire`, as the stage's
      watcher would (`rankstream_table_waits_total{outcome="deadline"}`);
   2. the table has caught up to its Kafka timestamp (`Table.caught_up`): submitted to the stage
@@ -32,10 +32,11 @@ from worker.telemetry import Metrics, TableWaitOutcome
 log = logging.getLogger(__name__)
 
 # How often waiting queries are looked at: a caught-up query waits at most this much more, and a
-# waiting worker reads Redis (one MULTI) about this often.
+# waiting worker reads Redis (one MULTI) about this often. Only while queries wait: an idle gate
+# sleeps, since frequent wake-ups of a Python thread stall the model's threads.
 GATE_TICK_S = 0.01
-# With no query waiting, the table is still read this often: a wiped store shows on the gauge and
-# to the next query within a second.
+# With no query waiting, the table is still read this often: a wiped store shows on the gauge within
+# a second.
 IDLE_READ_S = 1.0
 
 
@@ -66,6 +67,7 @@ class TableGate:
         self.metrics = metrics
         self._held: list[Held] = []
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # notified by `submit`, and at stop
         self._stop = threading.Event()
         self._read_at = -float("inf")
         self._unreadable = False  # logged once per outage, not every tick
@@ -82,6 +84,7 @@ class TableGate:
     def submit(self, pending: PendingQuery) -> None:
         with self._lock:
             self._held.append(Held(pending, time.monotonic() + self.wait_s))
+            self._arrived.notify()
 
     def discard(self, drop: Callable[[PendingQuery], bool]) -> None:
         """Drop waiting and queued queries that `drop` selects: their partition was revoked or lost."""
@@ -100,16 +103,24 @@ class TableGate:
 
     def stop(self, timeout_s: float) -> None:
         self._stop.set()
+        with self._lock:
+            self._arrived.notify()
         self._thread.join(timeout_s)
         self.stage.stop(timeout_s)
 
     def _run(self) -> None:
-        while not self._stop.wait(GATE_TICK_S):
-            if self.waiting() or time.monotonic() - self._read_at >= IDLE_READ_S:
-                try:
-                    self._tick(self._read())
-                except Exception:  # the gate must outlive any one tick, or every query would wait forever
-                    log.exception("gate %s: a pass over the waiting queries failed", self.name)
+        while not self._stop.is_set():
+            with self._lock:
+                if not self._held:
+                    self._arrived.wait(max(0.0, self._read_at + IDLE_READ_S - time.monotonic()))
+            if self._stop.is_set():
+                return
+            try:
+                self._tick(self._read())
+            except Exception:  # the gate must outlive any one pass, or every query would wait forever
+                log.exception("gate %s: a pass over the waiting queries failed", self.name)
+            if self.waiting():
+                self._stop.wait(GATE_TICK_S)
 
     def _read(self) -> Table | None:
         self._read_at = time.monotonic()
