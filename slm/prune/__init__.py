@@ -3,7 +3,8 @@
 Data path: calibrate (`slm.prune.calibrate`: on served prompts, Gram matrices of the inputs of each
 MLP's down projection and each attention's output projection; for layer dropping, each layer's score
 error when skipped) -> select (`slm.prune.osscar`: which neurons or heads, re-fitted weights;
-`slm.prune.depth`: which layers) -> apply (`slm.prune.apply`: narrower or fewer layers, a model directory any HF loader reads).
+`slm.prune.depth`: which layers) -> apply (`slm.prune.apply`: narrower or fewer layers, a model
+directory any HF loader reads).
 """
 
 from slm.prune.apply import (
