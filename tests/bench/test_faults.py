@@ -7,6 +7,8 @@ About 3 minutes in all on 2 busy cores (each scenario starts its own services an
 """
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,3 +75,15 @@ def test_the_fuzzed_messages_break_the_contract_as_their_construction_says() -> 
     ]
     assert not wrong, wrong[:5]
     assert bad_messages(50, SEED) == bad_messages(50, SEED)  # the same seed, the same messages
+
+
+def test_the_broker_check_sees_a_fresh_member_of_an_untouched_group_assigned() -> None:
+    """`bench.faults_broker` without churn: the baseline its churned runs are read against."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.faults_broker", "--churn-seconds", "0", "--wait-seconds", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 s of churn: a fresh member was assigned after" in done.stdout
