@@ -1,7 +1,7 @@
 """`bench.load`'s plot: end-to-end latency percentiles against load, and the worker's RSS over the run.
 
 Left: P50/P95/P99 of each Poisson phase at its share of the measured maximum (the deadline phase
-as separate markers), beside the engine's mean ms per query alone. Right: RSS (MB) every second and
+and the soak as separate markers), beside the engine's mean ms per query alone. Right: RSS (MB) every second and
 the prefix cache's share, each phase a shaded span with its name. Ignores how the numbers were measured (`bench.load`).
 """
 
@@ -21,6 +21,8 @@ from bench.runner import save_figure  # noqa: E402
 def _latency(axis: Axes, result: dict) -> None:
     top = next(r["results_per_s"] for r in result["rows"] if r["phase"] == "max")
     steady = [r for r in result["rows"] if r["target_qps"] and "deadline_ms" not in r and r["p50_ms"]]
+    soak = [r for r in steady if r["phase"].startswith("soak")]  # at a load already drawn: its own markers
+    steady = [r for r in steady if r not in soak]
     deadline = [r for r in result["rows"] if "deadline_ms" in r and r["p50_ms"]]
     for i, p in enumerate(PERCENTILES):
         loads = [100 * r["target_qps"] / top for r in steady]
@@ -28,6 +30,15 @@ def _latency(axis: Axes, result: dict) -> None:
         loads = [100 * r["target_qps"] / top for r in deadline]
         label = f"P{p}, deadline {deadline[0]['deadline_ms']} ms" if deadline else None
         axis.plot(loads, [r[f"p{p}_ms"] for r in deadline], "x", color=f"C{i}", markersize=10, label=label)
+        loads = [100 * r["target_qps"] / top for r in soak]
+        axis.plot(
+            loads,
+            [r[f"p{p}_ms"] for r in soak],
+            "s",
+            color=f"C{i}",
+            fillstyle="none",
+            label=f"P{p}, soak" if soak else None,
+        )
     axis.axhline(result["engine"]["query_mean_ms"], color="grey", linestyle="--", label="engine alone, mean per query")
     axis.set_yscale("log")
     axis.set_xlabel("offered load (% of the measured maximum)")
