@@ -158,20 +158,21 @@ def model_build(
         ),
     ] = None,
     prune_method: PruneMethod = "osscar-heads",
+    seed: Annotated[int, typer.Option(help="The training data's order (another seed shows the recipe's spread).")] = 0,
     onet_dir: OnetDir = None,
 ) -> None:
     """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
-    from slm.train.build import build_default
+    from slm.train.build import BuildOptions, build_default
     from slm.train.distill import build_pruned
     from slm.weights.bases import base_model as named
 
     s = Settings()
     out = out or s.model_path
-    args = (s.context_budget_tokens, steps, eval_queries, s.threads, base, named(base_model))
+    options = BuildOptions(s.context_budget_tokens, steps, eval_queries, s.threads, seed, base, named(base_model))
     if prune is None:
-        manifest = build_default(out, s.home, _onet_dir(onet_dir), *args)
+        manifest = build_default(out, s.home, _onet_dir(onet_dir), options)
     else:
-        manifest = build_pruned(out, s.home, _onet_dir(onet_dir), prune, *args, method=prune_method)
+        manifest = build_pruned(out, s.home, _onet_dir(onet_dir), prune, options, method=prune_method)
         teacher = manifest.teacher
         for split, row in (teacher.evaluation or {}).items():
             typer.echo(f"teacher {split}: NDCG@10 {row.model['ndcg@10']:.3f} ({row.queries} queries)")

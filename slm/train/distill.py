@@ -20,9 +20,16 @@ from pathlib import Path
 from slm.load import load_model, model_name
 from slm.manifest import MANIFEST, Manifest, TeacherRecord, TrainingRecord, read_manifest
 from slm.prune import Method, non_embedding_parameters, parameters, prune_dir
-from slm.train.build import DEFAULT_STEPS, build_default, run_dir, train_into, trained_manifest
+from slm.train.build import (
+    DEFAULT_OPTIONS,
+    DEFAULT_STEPS,
+    BuildOptions,
+    build_default,
+    run_dir,
+    train_into,
+    trained_manifest,
+)
 from slm.train.config import DISTILL_WEIGHT, TrainConfig, train_layers_for
-from slm.weights.bases import TRAINING_BASE, NamedBase
 
 # The method the default would use: MLP neurons and attention heads, both OSSCAR (the issue's target).
 DEFAULT_METHOD: Method = "osscar-heads"
@@ -37,18 +44,13 @@ def build_pruned(
     home: Path,
     onet_dir: Path,
     keep: float,
-    budget_tokens: int | None = None,
-    steps: int | None = None,
-    eval_queries: int | None = None,
-    threads: int | None = None,
-    base: Path | None = None,
-    base_model: NamedBase = TRAINING_BASE,
+    options: BuildOptions = DEFAULT_OPTIONS,
     method: Method = DEFAULT_METHOD,
 ) -> Manifest:
     """The student into `out`, the teacher into `teacher_dir(out)`; the student's manifest.
 
     1. The teacher: `build_default` into `teacher_dir(out)` (trained, saved, evaluated), unless a
-       finished teacher of the same base and steps is already there (a rerun after a crash).
+       finished teacher of the same base, steps and seed is already there (a rerun after a crash).
     2. Prune it (`slm.prune.prune_dir`: calibrated on O*NET train queries, `method` at `keep`) into
        `<home>/runs/<out>-pruned-...` (kept until the student is saved; pruned again, and the
        recovery's checkpoints dropped, whenever the teacher was built anew).
@@ -59,24 +61,24 @@ def build_pruned(
     """
     began = time.perf_counter()
     teacher_path = teacher_dir(out)
-    base_name = base_model.name if base is None else model_name(base)
-    reused = _finished(teacher_path, base_name, steps or DEFAULT_STEPS)
-    teacher = reused or build_default(
-        teacher_path, home, onet_dir, budget_tokens, steps, eval_queries, threads, base, base_model
-    )
+    reused = _finished(teacher_path, options)
+    teacher = reused or build_default(teacher_path, home, onet_dir, options)
     budget = teacher.compressor.budget_tokens
     pruned = home / "runs" / f"{out.name}-pruned-{method}-{round(keep * 100)}"
     fresh = reused is None or not (pruned / MANIFEST).exists()
     if fresh:
-        prune_dir(teacher_path, pruned, keep, onet_dir, method, threads=threads)
-    student = load_model(pruned, dtype="auto", threads=threads)
+        prune_dir(teacher_path, pruned, keep, onet_dir, method, threads=options.threads)
+    student = load_model(pruned, dtype="auto", threads=options.threads)
     depth = student.model.config.num_hidden_layers
     config = TrainConfig(
-        steps=steps or DEFAULT_STEPS, train_layers=train_layers_for(depth), distill_weight=DISTILL_WEIGHT
+        steps=options.steps or DEFAULT_STEPS,
+        seed=options.seed,
+        train_layers=train_layers_for(depth),
+        distill_weight=DISTILL_WEIGHT,
     )
     if fresh:  # another pruned model: a previous recovery's checkpoints do not apply
         shutil.rmtree(run_dir(home, config, budget, pruned), ignore_errors=True)
-    teacher_model = load_model(teacher_path, dtype="auto", threads=threads).model
+    teacher_model = load_model(teacher_path, dtype="auto", threads=options.threads).model
 
     def describe(training: TrainingRecord) -> Manifest:
         manifest = trained_manifest(student, config, budget, training, None)
@@ -89,17 +91,23 @@ def build_pruned(
         )
         return manifest.model_copy(update={"name": f"{student.name}-distilled", "teacher": record})
 
-    args = (out, home, onet_dir, student, pruned, budget, config, eval_queries, describe, began)
+    args = (out, home, onet_dir, student, pruned, budget, config, options.eval_queries, describe, began)
     manifest = train_into(*args, teacher=teacher_model)
     shutil.rmtree(pruned)
     return manifest
 
 
-def _finished(path: Path, base_name: str, steps: int) -> Manifest | None:
-    """The manifest of a teacher built at `path` from `base_name` for `steps` (a build renames its
-    directory there only when done), else None."""
+def _finished(path: Path, options: BuildOptions) -> Manifest | None:
+    """The manifest of a teacher built at `path` by `options`' base, steps and seed (a build renames
+    its directory there only when done), else None."""
     if not (path / MANIFEST).exists():
         return None
     manifest = read_manifest(path)
-    done = manifest.training is not None and manifest.training.steps == steps and manifest.evaluation is not None
+    training = manifest.training
+    base_name = options.base_model.name if options.base is None else model_name(options.base)
+    done = (
+        training is not None
+        and (training.steps, training.seed) == (options.steps or DEFAULT_STEPS, options.seed)
+        and manifest.evaluation is not None
+    )
     return manifest if done and manifest.base_name == base_name else None
