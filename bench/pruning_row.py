@@ -1,14 +1,14 @@
 """One row of `bench.pruning`: a model directory measured in a process of its own, as a worker would load it.
 
-`measure(model_dir, onet_dir, queries) -> dict`: the directory's parameters counted from its
+`measure(model_dir, onet_dir, queries, quality=True) -> dict`: the directory's parameters counted from its
 safetensors (total, and non-embedding: less the token embeddings and an untied output embedding);
 NDCG@10 on a seeded sample of `queries` O*NET test and unseen queries (None: the whole splits), BM25's
 top 50 each, scored through `slm.Scorer` one query per call with the worker's default 1,024 MB prefix
 cache (the evaluation's lists: `slm.eval.evaluate.first_stage`); served items/s and per-call P99 on
 the test sample (cold cache); compute items/s with no cache on its first `SPEED_QUERIES` queries,
 best of `SPEED_REPEATS`; and the process's peak RSS (VmHWM): the model, its prefix cache and the
-working set, alone. `run_row(...)` runs `measure` in a child (`python -m bench.pruning_row`), so no row
-inherits another's memory, and returns its JSON.
+working set, alone; without `quality`, the speed and RSS only. `run_row(...)` runs `measure` in a
+child (`python -m bench.pruning_row`), so no row inherits another's memory, and returns its JSON.
 Ignores how the directory was made (`bench.pruning`).
 """
 
@@ -53,7 +53,7 @@ def sizes(model_dir: Path) -> dict:
     return {"parameters_m": round(total / 1e6, 2), "non_embedding_parameters_m": round((total - embedding) / 1e6, 2)}
 
 
-def measure(model_dir: Path, onet_dir: Path, queries: int | None) -> dict:
+def measure(model_dir: Path, onet_dir: Path, queries: int | None, quality: bool = True) -> dict:
     onet = load_onet(onet_dir)
     bm25 = Bm25(onet.postings)
     scorer = Scorer.load(model_dir, prefix_cache_mb=CACHE_MB)
@@ -61,7 +61,7 @@ def measure(model_dir: Path, onet_dir: Path, queries: int | None) -> dict:
     contexts = compressed_contexts(onet.postings, encode, model_budget_tokens(model_dir))
     row = sizes(model_dir)
     samples = {s: first_stage(onet, bm25, subsample(split_queries(onet)[s], queries, SEED)) for s in SPLITS}
-    for split, evals in samples.items():
+    for split, evals in samples.items() if quality else ():
         served, _, _ = serve(scorer, CACHE_MB, evals, contexts)
         row[f"ndcg@{CUTOFF}_{split}"] = served[f"ndcg@{CUTOFF}"]
         row[f"queries_{split}"] = len(evals.queries)
@@ -74,10 +74,13 @@ def measure(model_dir: Path, onet_dir: Path, queries: int | None) -> dict:
     return row
 
 
-def run_row(model_dir: Path, onet_dir: Path, queries: int | None, threads: int | None) -> dict:
+def run_row(
+    model_dir: Path, onet_dir: Path, queries: int | None, threads: int | None, speed_only: bool = False
+) -> dict:
     command = [sys.executable, "-m", "bench.pruning_row", "--model", str(model_dir), "--onet-dir", str(onet_dir)]
     command += ["--threads", str(threads or torch.get_num_threads())]
     command += [] if queries is None else ["--queries", str(queries)]
+    command += ["--speed-only"] if speed_only else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"measuring {model_dir} failed:\n{done.stderr[-4000:]}")
@@ -90,9 +93,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--onet-dir", type=Path, required=True)
     parser.add_argument("--queries", type=int, default=None, help="per split; the whole splits when not given")
     parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--speed-only", action="store_true", help="items/s and RSS, no NDCG@10")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(json.dumps(measure(args.model, args.onet_dir, args.queries)))
+    print(json.dumps(measure(args.model, args.onet_dir, args.queries, quality=not args.speed_only)))
 
 
 if __name__ == "__main__":
