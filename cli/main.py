@@ -157,7 +157,7 @@ def model_build(
             help="Share kept: prune the trained model, distill it from the unpruned one (kept as OUT-teacher)."
         ),
     ] = None,
-    prune_method: PruneMethod = "osscar-heads",
+    prune_method: PruneMethod = "osscar",
     seed: Annotated[int, typer.Option(help="The training data's order (another seed shows the recipe's spread).")] = 0,
     onet_dir: OnetDir = None,
 ) -> None:

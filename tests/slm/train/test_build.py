@@ -54,7 +54,7 @@ def test_the_pruned_build_distills_a_student_and_keeps_its_teacher_beside_it(
 ) -> None:
     out = tmp_path / "models" / "default"
     options = BuildOptions(32, steps=2, eval_queries=2, base=tiny_model_dir)
-    manifest = build_pruned(out, tmp_path, ONET_DIR, 0.5, options)
+    manifest = build_pruned(out, tmp_path, ONET_DIR, 0.5, options, method="osscar-heads")
     teacher = read_manifest(teacher_dir(out))
     assert manifest == read_manifest(out) and teacher.pruning is None and teacher.training.steps == 2
     assert not (tmp_path / "models" / "default.partial").exists() and not any((tmp_path / "runs").iterdir())
@@ -71,7 +71,7 @@ def test_the_pruned_build_distills_a_student_and_keeps_its_teacher_beside_it(
     student = Scorer.load(out, warmup=False, prefix_cache_mb=16)
     assert student.engine.body.config.num_attention_heads == 2
     assert len(student.score("registered nurse", ["ICU nurse", "cook"])) == 2
-    again = build_pruned(out, tmp_path, ONET_DIR, 0.5, options)
+    again = build_pruned(out, tmp_path, ONET_DIR, 0.5, options, method="osscar-heads")
     assert read_manifest(teacher_dir(out)) == teacher and again.teacher == record  # the teacher is reused
 
 
