@@ -44,6 +44,9 @@ def figure(row: dict) -> str:
     if "rebuild_s" in row:
         rebuilding = row["unscored"].get("context_store_rebuilding", 0)
         return f"rebuilt in {row['rebuild_s']} s, {rebuilding} unscored rebuilding"
+    if "scored_after" in row:
+        unavailable = row["unscored"].get("context_store_unavailable", 0)
+        return f"{unavailable} unscored unavailable, {row['scored_after']} scored after"
     if "new_postings_stored" in row:
         return f"{row['new_postings_stored']} new postings stored"
     return f"max score diff {row['max_score_diff']:.1e}"

@@ -2,8 +2,9 @@
 
 `FaultStack.up(model, home, worker_env)` is a context manager: Tansu and Redis on free ports
 (`rankstream dev up`, the topics created), no worker yet (`worker_env`: more RANKSTREAM_* for the
-workers); on leaving (an error or an interrupt included) every worker still running is stopped
-(SIGTERM, SIGKILL after its bounded drain) and the services with it (`dev down`).
+workers and the services: `RANKSTREAM_REDIS_CLUSTER` makes Redis a local cluster); on leaving (an
+error or an interrupt included) every worker still running is stopped (SIGTERM, SIGKILL after its
+bounded drain) and the services with it (`dev down`).
 Inside:
 - `start(role)` starts a `rankstream-worker --role ROLE` (the tiny model's settings below), `kill(w)`
   sends it SIGKILL (`kill -9`), `leave(w)` SIGTERM; `crashes()` names every worker that exited
@@ -94,8 +95,11 @@ class FaultStack:
     @classmethod
     @contextmanager
     def up(cls, model: Path, home: Path, worker_env: dict[str, str] | None = None) -> Iterator["FaultStack"]:
-        settings, env = stack_settings(model, home, None)
-        stack = cls(settings, env | WORKER_ENV | (worker_env or {}))
+        worker_env = worker_env or {}
+        prefix = Settings.model_config["env_prefix"]
+        extra = {name.removeprefix(prefix).lower(): value for name, value in worker_env.items()}
+        settings, env = stack_settings(model, home, None, extra)
+        stack = cls(settings, env | WORKER_ENV | worker_env)
         stack.dev("up")
         try:
             yield stack

@@ -1,13 +1,14 @@
 """The system under load for `bench.load`: a broker, a Redis and one worker process, with its RSS sampled.
 
-`stack_settings(model, home, threads)` -> (Settings, environment): the worker's default settings
-(or the environment's RANKSTREAM_*) but for free ports, the model path, the home (pids and logs) and,
-when given, the torch threads. `Stack.up(settings, env)` is a context manager: it starts Tansu and
-Redis on those ports (`cli.dev.up`, topics created), then `rankstream-worker --role all` with that
-environment; on leaving (an error, Ctrl-C or SIGTERM included) it prints the end of a failed run's
-worker log (not an interrupted one's), stops the worker (SIGTERM, then SIGKILL after its bounded drain) and the services
-(`cli.dev.down`). A thread samples the worker's RSS (children included) every
-second, tagged with `stack.phase`, and every 15 s the prefix cache's size from the worker's /metrics.
+`stack_settings(model, home, threads, extra)` -> (Settings, environment): the worker's default settings
+(or the environment's RANKSTREAM_*) but for free ports, the model path, the home (pids and logs),
+when given, the torch threads, and any `extra` settings (say, a Redis Cluster).
+`Stack.up(settings, env)` is a context manager: it starts Tansu and Redis on those ports (`cli.dev.up`,
+topics created), then `rankstream-worker --role all` with that environment; on leaving (an error,
+Ctrl-C or SIGTERM included) it prints the end of a failed run's worker log (not an interrupted one's),
+stops the worker (SIGTERM, then SIGKILL after its bounded drain) and the services (`cli.dev.down`).
+A thread samples the worker's RSS (children included) every second, tagged with `stack.phase`, and
+every 15 s the prefix cache's size from the worker's /metrics.
 `store_postings` produces the O*NET postings and waits until the worker's group has committed all
 of them (a posting's offset is committed only once it is stored).
 
@@ -31,7 +32,7 @@ from urllib.parse import urlparse
 import psutil
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from cli.dev import down, free_port, up
+from cli.dev import down, free_port, free_ports, redis_services, up
 from schemas import JobPosting
 from worker.kafka import client_config
 from worker.settings import Settings
@@ -79,16 +80,25 @@ def process_rss(process: psutil.Process) -> int:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
-def stack_settings(model: Path, home: Path, threads: int | None) -> tuple[Settings, dict[str, str]]:
+def stack_settings(
+    model: Path, home: Path, threads: int | None, extra: dict[str, str] | None = None
+) -> tuple[Settings, dict[str, str]]:
     """The worker's settings (its defaults, or the environment's RANKSTREAM_*, but for fresh ports, the
-    model, the home and the threads when given) and the environment that gives them to its process."""
-    overrides = {
-        "kafka_bootstrap_servers": f"127.0.0.1:{free_port()}",
-        "redis_url": f"redis://127.0.0.1:{free_port()}/0",
-        "model_path": str(model),
-        "home": str(home),
-        "http_port": str(free_port()),
-    } | ({"threads": str(threads)} if threads else {})
+    model, the home, the threads when given, and `extra` settings by field name) and the environment
+    that gives them to its process. A Redis Cluster (`redis_cluster`) gets a free port for each node."""
+    extra = extra or {}
+    redis_ports = len(redis_services(Settings(**extra, home=home)))  # type: ignore[arg-type]
+    overrides = (
+        extra
+        | {
+            "kafka_bootstrap_servers": f"127.0.0.1:{free_port()}",
+            "redis_url": f"redis://127.0.0.1:{free_ports(redis_ports)}/0",
+            "model_path": str(model),
+            "home": str(home),
+            "http_port": str(free_port()),
+        }
+        | ({"threads": str(threads)} if threads else {})
+    )
     env = {**os.environ, **{f"RANKSTREAM_{name.upper()}": value for name, value in overrides.items()}}
     return Settings(**overrides), env  # type: ignore[arg-type]  # pydantic parses the strings
 

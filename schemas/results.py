@@ -25,7 +25,9 @@ from schemas.postings import JobId
 from schemas.queries import RequestId
 
 # Why a candidate could not be scored. A closed set, so consumers can switch on it.
-UnscoredReason = Literal["missing_context", "scoring_failed", "deadline_exceeded", "context_store_rebuilding"]
+UnscoredReason = Literal[
+    "missing_context", "scoring_failed", "deadline_exceeded", "context_store_rebuilding", "context_store_unavailable"
+]
 # Why a result is not the model's ranking. A closed set, like UnscoredReason.
 DegradedReason = Literal["deadline_exceeded"]
 

@@ -1,4 +1,7 @@
-"""Shared fixtures: the project's home for cached downloads, and a tiny random model.
+"""Shared fixtures: the project's home for cached downloads, a tiny random model, and real services:
+a broker with one Redis node (`dev_services`), and a broker with a local Redis Cluster of 3 masters
+(`cluster_services`), each started by `rankstream dev up` for the session and stopped after it.
+`store_client` is a flushed client of each in turn: store tests run on one node and on a cluster.
 
 Tests never reach a model hub (HF_HUB_OFFLINE=1). The tiny model uses the real SmolLM2 tokenizer,
 taken from the base GGUF cached under RANKSTREAM_HOME (default `.rankstream/` at the project root).
@@ -14,7 +17,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from cli.dev import free_port
+from cli.dev import free_port, free_ports
+from cli.dev_cluster import MASTERS
+from compressor.client import StoreClient
+from worker.redis_client import redis_client as store_client_of
+from worker.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -52,20 +59,35 @@ class DevServices:
 RANKSTREAM = str(Path(sys.executable).parent / "rankstream")
 
 
-@pytest.fixture(scope="session")
-def dev_services(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Iterator[DevServices]:
-    """Real Tansu and Redis on free ports, for the whole session (started in well under a second)."""
+def started(tmp_path_factory: pytest.TempPathFactory, redis_port: int, **settings: str) -> DevServices:
+    """Tansu and Redis started by `rankstream dev up` on free ports, in a home of their own, with more settings."""
     run_home = tmp_path_factory.mktemp("rankstream-home")
     bootstrap = f"127.0.0.1:{free_port()}"
-    redis_url = f"redis://127.0.0.1:{free_port()}/0"
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {
         **os.environ,
         "RANKSTREAM_HOME": str(run_home),
         "RANKSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "RANKSTREAM_REDIS_URL": redis_url,
+        **{f"RANKSTREAM_{name.upper()}": value for name, value in settings.items()},
     }
     services = DevServices(env, bootstrap, redis_url)
     services.run("dev", "up")
+    return services
+
+
+@pytest.fixture(scope="session")
+def dev_services(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Iterator[DevServices]:
+    """Real Tansu and Redis on free ports, for the whole session (started in well under a second)."""
+    services = started(tmp_path_factory, free_port())
+    yield services
+    services.run("dev", "down")
+
+
+@pytest.fixture(scope="session")
+def cluster_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServices]:
+    """Real Tansu and a Redis Cluster of 3 masters on free ports, for the whole session (formed in ~3 s)."""
+    services = started(tmp_path_factory, free_ports(MASTERS), redis_cluster="true")
     yield services
     services.run("dev", "down")
 
@@ -75,5 +97,18 @@ def redis_client(dev_services: DevServices) -> Iterator[redis.Redis]:
     """A client of the session's Redis, flushed before each test."""
     client = redis.Redis.from_url(dev_services.redis_url)
     client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["one node", "cluster"])
+def store_client(request: pytest.FixtureRequest) -> Iterator[StoreClient]:
+    """A client of the session's Redis node, then of its Redis Cluster (the worker's own kind of client
+    for each), flushed before each test."""
+    services: DevServices = request.getfixturevalue(
+        "dev_services" if request.param == "one node" else "cluster_services"
+    )
+    client = store_client_of(Settings(redis_url=services.redis_url, redis_cluster=request.param == "cluster"))
+    client.flushall()
     yield client
     client.close()

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis
 from confluent_kafka.admin import AdminClient
 
+from compressor.client import StoreClient
 from compressor.epoch import EpochStore
 from worker.loop import ConsumeLoop
 
@@ -36,8 +36,8 @@ class NamedCheck:
     check: Check
 
 
-def redis_check(client: redis.Redis) -> Check:
-    """PING (the client carries `CHECK_TIMEOUT_S` as its socket timeout)."""
+def redis_check(client: StoreClient) -> Check:
+    """PING (a cluster's client pings every master; the client carries `CHECK_TIMEOUT_S` as its socket timeout)."""
 
     def ping() -> str | None:
         client.ping()
@@ -95,7 +95,7 @@ class Readiness:
 
 
 def loop_readiness(
-    loop: ConsumeLoop, redis_client: redis.Redis, admin: AdminClient, epochs: EpochStore | None = None
+    loop: ConsumeLoop, redis_client: StoreClient, admin: AdminClient, epochs: EpochStore | None = None
 ) -> Readiness:
     """The worker's checks; `redis_client` (and `epochs`' client) should time out after `CHECK_TIMEOUT_S`;
     `epochs` for a worker that answers queries."""

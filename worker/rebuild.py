@@ -32,6 +32,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from compressor.epoch import Applied, EpochStore, Progress
 from worker.kafka import Source
+from worker.redis_client import UNAVAILABLE_ERRORS
 from worker.table import Table, TableView
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Rebuilder:
             return
         try:
             progress = self._current(postings).progress
-        except redis.RedisError as exc:
+        except (redis.RedisError, *UNAVAILABLE_ERRORS) as exc:
             log.warning("context store unreadable at assignment (%s): replaying from the beginning", exc)
             progress = Progress(None, {})
         for tp in postings:
@@ -89,7 +90,7 @@ class Rebuilder:
             table = self._current(postings)
             ready = self._mark_ready_when_complete(table)
             self._check_every = EPOCH_CHECK_S if ready else REBUILDING_CHECK_S
-        except redis.RedisError as exc:
+        except (redis.RedisError, *UNAVAILABLE_ERRORS) as exc:
             log.warning("context store epoch not read (again in %.0f s): %s", EPOCH_CHECK_S, exc)
             return []
         self._to_position &= {tp.partition for tp in postings}

@@ -2,7 +2,8 @@
 
 Each request's candidates are fetched in one round trip; candidates without a stored context are
 reported as unscored: "missing_context", or "context_store_rebuilding" while the store is missing or
-being rebuilt (`ContextStore.fetch`). A query the table gate let through before the postings table
+being rebuilt (`ContextStore.fetch`), or "context_store_unavailable" when it did not answer within
+`RANKSTREAM_REDIS_WAIT_S` (`worker.fetch`). A query the table gate let through before the postings table
 caught up to it (`worker.gate`) is answered with `table_behind`. All requests of a batch share one
 call of the scorer, which packs them under its token budget.
 
@@ -27,6 +28,7 @@ from compressor import ContextStore, Fetched
 from schemas import SearchQuery, absolute_deadline
 from slm import EncodedQuery, Scorer
 from worker.batch import Batch
+from worker.fetch import fetch_within
 from worker.kafka import Source
 from worker.publish import Publisher
 from worker.rank import degraded, rank
@@ -88,11 +90,13 @@ class QueryScorer:
         context_budget_tokens: int,
         first_stage_weight: float = 0.0,
         tracing: Tracing = NO_TRACING,
+        store_wait_s: float = float("inf"),
     ) -> None:
         self.scorer = scorer
         self.tracing = tracing
         self.first_stage_weight = first_stage_weight
         self.store = store
+        self.store_wait_s = store_wait_s
         self.publisher = publisher
         self.metrics = metrics
         self.item_cost = context_budget_tokens + ITEM_OVERHEAD_TOKENS
@@ -147,7 +151,7 @@ class QueryScorer:
         began = time.monotonic()
         fetch = {"db.system.name": "redis", "rankstream.candidates": len(pending.query.candidate_job_ids)}
         with self.tracing.step(pending.source.span, "context fetch", fetch):
-            fetched = self.store.fetch(pending.query.candidate_job_ids)
+            fetched = fetch_within(self.store, pending.query.candidate_job_ids, self.store_wait_s)
         self.metrics.context_fetch.record(time.monotonic() - began)
         self.metrics.request_items.record(len(fetched.contexts))
         return fetched

@@ -11,9 +11,6 @@ to catch up to them. Each reads the table through a view of its own (`worker.tab
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
-
-import redis
 
 from compressor import DEFAULT_BUDGET_TOKENS, ContextStore
 from compressor.abstractive import SUMMARY_MAX_NEW_TOKENS
@@ -36,6 +33,7 @@ from worker.loop import ConsumeLoop, Route
 from worker.publish import Publisher
 from worker.readiness import CHECK_TIMEOUT_S, loop_readiness
 from worker.rebuild import Rebuilder
+from worker.redis_client import redis_client
 from worker.score import PendingQuery, QueryScorer
 from worker.settings import Role, Settings
 from worker.stage import Stage
@@ -45,22 +43,6 @@ from worker.telemetry import Telemetry
 from worker.validate import Validator
 
 log = logging.getLogger(__name__)
-
-# A Redis call slower than this counts as a dependency error (the stage retries it with backoff).
-REDIS_TIMEOUT_S = 5.0
-
-
-def redis_client(settings: Settings, timeout_s: float = REDIS_TIMEOUT_S) -> redis.Redis:
-    extra: dict[str, Any] = {}
-    if settings.redis_ssl_ca_certs:
-        extra["ssl_ca_certs"] = str(settings.redis_ssl_ca_certs)
-    return redis.Redis.from_url(
-        settings.redis_url.get_secret_value(),
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        health_check_interval=30,
-        **extra,
-    )
 
 
 @dataclass(frozen=True)
@@ -180,6 +162,7 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             context_tokens(settings),
             settings.first_stage_weight,
             telemetry.tracing,
+            settings.redis_wait_s,
         )
         views.append(table_view(settings, parts.store))
         stage = Stage(

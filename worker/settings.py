@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     # --- Redis ---
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     redis_ssl_ca_certs: Path | None = None  # with a rediss:// URL
+    # A Redis Cluster: the URL names any node (a seed; the client finds the others), keys spread over
+    # its masters by slot (`worker.redis_client`). Auth and TLS as for one node.
+    redis_cluster: bool = False
+    # Replicas per master of the local cluster `rankstream dev up` starts (3 masters); 1 tests failovers.
+    redis_cluster_replicas: int = Field(0, ge=0, le=2)
+    # How long a query's context fetch waits for a context store that does not answer (one node away,
+    # a cluster master failing over or lost) before its candidates are answered unscored
+    # `context_store_unavailable`: above a managed cluster's failover (ElastiCache's node timeout is 15 s,
+    # then an election), so a failover delays answers and a lost master without a replica does not hold them.
+    redis_wait_s: float = Field(30.0, gt=0)
     context_ttl_seconds: int | None = None  # None: contexts live until deleted
 
     # --- model ---

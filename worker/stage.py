@@ -16,14 +16,13 @@ import threading
 from collections.abc import Callable
 from typing import Generic
 
-import redis
-
 from worker.batch import Batch, Batcher, Item
+from worker.redis_client import UNAVAILABLE_ERRORS
 
 log = logging.getLogger(__name__)
 
 # Errors that mean "a dependency is away", not "this input is bad": retry, never dead-letter.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, ConnectionError)
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*UNAVAILABLE_ERRORS, ConnectionError)
 BACKOFF_START_S, BACKOFF_MAX_S = 0.1, 5.0
 IDLE_WAIT_S = 0.1  # how often an idle stage (and its watcher) checks for stop
 

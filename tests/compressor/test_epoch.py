@@ -1,24 +1,23 @@
 """The store's epoch and the table's progress, against a real Redis: created once, replaced on demand,
 marked ready only as named, progress never moving back, and a wiped store read as no store."""
 
-import redis
-
 from compressor import ContextEntry, ContextStore, EventOrder
+from compressor.client import StoreClient
 from compressor.epoch import Applied, EpochStore
 
 
-def test_the_first_begin_creates_a_rebuilding_epoch_and_later_ones_adopt_it(redis_client: redis.Redis) -> None:
-    epochs = EpochStore(redis_client, "ns")
+def test_the_first_begin_creates_a_rebuilding_epoch_and_later_ones_adopt_it(store_client: StoreClient) -> None:
+    epochs = EpochStore(store_client, "ns")
     assert epochs.read().epoch is None
     first = epochs.begin()
-    assert EpochStore(redis_client, "ns").begin() == first
+    assert EpochStore(store_client, "ns").begin() == first
     progress = epochs.read()
     assert progress.epoch is not None and progress.epoch.id == first
     assert progress.epoch.state == "rebuilding" and not progress.ready
 
 
-def test_only_the_named_epoch_is_marked_ready(redis_client: redis.Redis) -> None:
-    epochs = EpochStore(redis_client, "ns")
+def test_only_the_named_epoch_is_marked_ready(store_client: StoreClient) -> None:
+    epochs = EpochStore(store_client, "ns")
     old = epochs.begin()
     new = epochs.restart()
     assert new != old
@@ -29,8 +28,8 @@ def test_only_the_named_epoch_is_marked_ready(redis_client: redis.Redis) -> None
     assert epochs.read().ready
 
 
-def test_progress_is_per_epoch_and_never_moves_back(redis_client: redis.Redis) -> None:
-    epochs = EpochStore(redis_client, "ns")
+def test_progress_is_per_epoch_and_never_moves_back(store_client: StoreClient) -> None:
+    epochs = EpochStore(store_client, "ns")
     first = epochs.begin()
     epochs.advance(first, {0: Applied(10, 1_000), 1: Applied(3, 900)})
     epochs.advance(first, {0: Applied(7, 800), 1: Applied(4, 950)})  # partition 0: a zombie's late batch
@@ -42,14 +41,14 @@ def test_progress_is_per_epoch_and_never_moves_back(redis_client: redis.Redis) -
     assert epochs.read().applied == {0: Applied(2, 100)}
 
 
-def test_a_read_tells_a_missing_context_of_a_ready_store_from_one_of_a_wiped_store(redis_client: redis.Redis) -> None:
-    store = ContextStore(redis_client, "extractive@1", "tok-a")
-    epochs = EpochStore(redis_client, store.namespace)
+def test_a_read_tells_a_missing_context_of_a_ready_store_from_one_of_a_wiped_store(store_client: StoreClient) -> None:
+    store = ContextStore(store_client, "extractive@1", "tok-a")
+    epochs = EpochStore(store_client, store.namespace)
     assert store.fetch(["a"]).missing_reason == "context_store_rebuilding", "no epoch yet: nothing is known"
     epochs.mark_ready(epochs.begin())
     store.put_many([ContextEntry("a", "Dev", [1, 2], "h", EventOrder(None, 0, 1))])
     read = store.fetch(["a", "b"])
     assert read.store_ready and read.missing_reason == "missing_context"
     assert [c is not None for c in read.contexts] == [True, False]
-    redis_client.flushall()
+    store_client.flushall()
     assert store.fetch(["a"]).missing_reason == "context_store_rebuilding"

@@ -3,9 +3,8 @@
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import redis
-
 from compressor import Compressed, ContextStore
+from compressor.client import StoreClient
 from schemas import JobPosting, JobPostingDelete
 from worker.batch import Batch
 from worker.commit import OffsetTracker
@@ -37,15 +36,15 @@ class Recorder:
         return [Compressed(f"{p.title} ctx", [len(p.title)], "test@1") for p in postings]
 
 
-def make_writer(client: redis.Redis) -> tuple[ContextWriter, Recorder, OffsetTracker, ContextStore]:
+def make_writer(client: StoreClient) -> tuple[ContextWriter, Recorder, OffsetTracker, ContextStore]:
     recorder, tracker = Recorder(), OffsetTracker()
     store = ContextStore(client, "test@1", "tok-x")
     writer = ContextWriter(recorder.compress_many, store, None, tracker, Metrics.noop(), recorder.record_progress)
     return writer, recorder, tracker, store
 
 
-def test_unchanged_repost_costs_no_compression(redis_client: redis.Redis) -> None:
-    writer, recorder, tracker, store = make_writer(redis_client)
+def test_unchanged_repost_costs_no_compression(store_client: StoreClient) -> None:
+    writer, recorder, tracker, store = make_writer(store_client)
     for offset in range(3):
         tracker.start("postings", 0, offset)
     writer.handle(Batch([pending(0, upsert("a", "Dev")), pending(1, upsert("b", "Nurse"))]))
@@ -56,8 +55,8 @@ def test_unchanged_repost_costs_no_compression(redis_client: redis.Redis) -> Non
     assert recorder.progress == [0, 1, 2], "each batch's progress, once its outcome is in Redis"
 
 
-def test_within_a_batch_the_store_rule_picks_the_survivor(redis_client: redis.Redis) -> None:
-    writer, _, _, store = make_writer(redis_client)
+def test_within_a_batch_the_store_rule_picks_the_survivor(store_client: StoreClient) -> None:
+    writer, _, _, store = make_writer(store_client)
     writer.handle(
         Batch(
             [
@@ -79,9 +78,9 @@ def test_supersedes_only_when_both_are_timed_and_the_later_is_older() -> None:
     assert not supersedes(upsert("a", "x"), upsert("a", "y", T1))
 
 
-def test_a_late_batch_of_earlier_offsets_writes_nothing(redis_client: redis.Redis) -> None:
+def test_a_late_batch_of_earlier_offsets_writes_nothing(store_client: StoreClient) -> None:
     """A zombie (a worker whose partition moved on) or a replay finishes after the new owner."""
-    writer, _, _, store = make_writer(redis_client)
+    writer, _, _, store = make_writer(store_client)
     writer.handle(Batch([pending(5, upsert("a", "Current")), pending(6, JobPostingDelete(op="delete", job_id="b"))]))
     writer.handle(Batch([pending(3, upsert("a", "Stale")), pending(4, upsert("b", "Deleted later"))]))
     assert store.get_many(["a", "b"])[0].text == "Current ctx"
