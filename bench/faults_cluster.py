@@ -2,7 +2,7 @@
 
 `cluster_faults(model, home, plan)`: a local cluster of 3 masters with a replica each (`rankstream dev
 up`, `cli.dev_cluster`), a postings worker and `plan.query_workers` query workers;
-1. the postings stored (and replicated: `REPLICATION_S`);
+1. the postings stored (and replicated: the master to be killed has a replica that took all it wrote);
 2. queries (naming stored postings) produced evenly over `plan.seconds`, with an act every quarter:
    a master killed (`kill -9`: its replica takes its slots), then that replica, now a master with no
    replica, killed too (its slots have no node: every query waits at most `RANKSTREAM_REDIS_WAIT_S`,
@@ -17,24 +17,18 @@ kill, and every posting scored after the restart. Figures: unscored reasons, the
 Returns a row with its `checks`. Ignores which worker answered and the scores.
 """
 
-import os
 import random
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import redis
 
 from bench.faults_answers import Answers, finish, probe, scenario_row, shared_checks
 from bench.faults_churn import store_postings
 from bench.faults_data import job_ids, query
 from bench.faults_stack import FaultStack, Reader, stream, wait_for
-from cli.dev import redis_services
+from cli.dev_nodes import kill_node, nodes, promoted, replica_of, replicated
 
 SEED = 3
-# Replicas copy a master's writes asynchronously, within milliseconds here: the kill comes after this.
-REPLICATION_S = 1.0
 # A failover takes the node timeout (`cli.dev_cluster.NODE_TIMEOUT_MS`, 2 s) and an election.
 FAILOVER_TIMEOUT_S = 15.0
 
@@ -55,32 +49,8 @@ CLUSTER = ClusterPlan(
     postings=300, query_workers=2, queries=2000, candidates=10, seconds=60, wait_s=5, drain_s=180, probe_s=60
 )
 QUICK_CLUSTER = ClusterPlan(
-    postings=60, query_workers=1, queries=200, candidates=5, seconds=16, wait_s=2, drain_s=90, probe_s=60
+    postings=60, query_workers=1, queries=150, candidates=5, seconds=12, wait_s=2, drain_s=90, probe_s=60
 )
-
-
-def nodes(stack: FaultStack) -> dict[int, dict]:
-    """Each live node's port -> its entry in CLUSTER NODES (flags, master_id, node_id), asked of a live node."""
-    host = stack.settings.redis_url.get_secret_value()
-    for service in redis_services(stack.settings):
-        if service.answers():
-            with redis.Redis(service.host, service.port) as client:
-                table = client.cluster("nodes")
-            return {int(addr.split(":")[1].split("@")[0]): entry for addr, entry in table.items()}
-    raise RuntimeError(f"no node of the cluster at {host} answers")
-
-
-def replica_of(stack: FaultStack, port: int) -> int:
-    table = nodes(stack)
-    return next(p for p, e in table.items() if e["master_id"] == table[port]["node_id"])
-
-
-def kill_node(stack: FaultStack, port: int) -> None:
-    os.kill(int((stack.settings.home / "run" / f"redis-{port}.pid").read_text()), signal.SIGKILL)
-
-
-def promoted(stack: FaultStack, port: int) -> bool:
-    return "master" in nodes(stack)[port]["flags"]
 
 
 def cluster_faults(model: Path, home: Path, plan: ClusterPlan) -> dict:
@@ -92,17 +62,22 @@ def cluster_faults(model: Path, home: Path, plan: ClusterPlan) -> dict:
         for _ in range(plan.query_workers):
             stack.start("queries")
         store_postings(stack, "postings", jobs)
-        time.sleep(REPLICATION_S)
+        settings = stack.settings
+        master = next(p for p, e in nodes(settings).items() if "master" in e["flags"])
+        replica = replica_of(settings, master)
+        if not replicated(settings, master):
+            raise TimeoutError(f"the replica of {master} did not catch up")
         reader = Reader(stack, "results")
-        master = next(p for p, e in nodes(stack).items() if "master" in e["flags"])
-        replica = replica_of(stack, master)
         failed_over: list[bool] = []
 
         def kill_promoted() -> None:
-            failed_over.append(wait_for(lambda: promoted(stack, replica), FAILOVER_TIMEOUT_S, every_s=0.05))
-            kill_node(stack, replica)
+            failed_over.append(wait_for(lambda: promoted(settings, replica), FAILOVER_TIMEOUT_S, every_s=0.05))
+            kill_node(settings, replica)
 
-        schedule = [("kill a master", lambda: kill_node(stack, master)), ("kill its promoted replica", kill_promoted)]
+        schedule = [
+            ("kill a master", lambda: kill_node(settings, master)),
+            ("kill its promoted replica", kill_promoted),
+        ]
         schedule.append(("restart both", lambda: stack.dev("up")))
         done: list[str] = []
 

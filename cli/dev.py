@@ -11,6 +11,7 @@ With `RANKSTREAM_REDIS_CLUSTER`, Redis is a local cluster instead: three masters
 
 import importlib.util
 import os
+import random
 import shutil
 import signal
 import socket
@@ -26,6 +27,10 @@ from worker.redis_client import redis_client
 from worker.settings import Settings
 
 READY_TIMEOUT_S = 30.0
+# A cluster node also listens on its port + 10000 (the cluster bus), so its port must stay below 55536;
+# these keep both ports below Linux's ephemeral range (32768 up), where clients' ports come from.
+CLUSTER_BUS_OFFSET = 10000
+CLUSTER_PORTS = (20000, 22700)
 STOP_TIMEOUT_S = 10.0
 
 
@@ -52,10 +57,11 @@ def free_port() -> int:
 
 
 def free_ports(count: int) -> int:
-    """The first of `count` consecutive TCP ports free on 127.0.0.1 now (a local cluster's nodes)."""
+    """The first of `count` consecutive TCP ports free on 127.0.0.1 now, each with its cluster bus port
+    (`CLUSTER_BUS_OFFSET` above) free too: a local cluster's nodes."""
     while True:
-        first = free_port()
-        if all(_free(first + i) for i in range(1, count)):
+        first = random.randrange(*CLUSTER_PORTS)
+        if all(_free(p) and _free(p + CLUSTER_BUS_OFFSET) for p in range(first, first + count)):
             return first
 
 
@@ -154,7 +160,7 @@ def up(settings: Settings) -> list[str]:
     if settings.redis_cluster:
         nodes = redis_services(settings)
         ports = [n.port for n in nodes]
-        lines.append(dev_cluster.form(nodes[0].host, ports, settings.redis_cluster_replicas, _password(settings)))
+        lines.append(dev_cluster.form(nodes[0].host, ports, settings.redis_cluster_replicas, redis_password(settings)))
     redis_client(settings).ping()
     created = ensure_topics(settings)
     lines.append(f"topics: created {created}" if created else "topics: all present")
@@ -182,7 +188,7 @@ def down(settings: Settings) -> list[str]:
     return lines
 
 
-def _password(settings: Settings) -> str | None:
+def redis_password(settings: Settings) -> str | None:
     return urlparse(settings.redis_url.get_secret_value()).password
 
 

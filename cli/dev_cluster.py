@@ -6,7 +6,8 @@ of one node: cluster mode, a node timeout short enough for a failover in seconds
 under `<home>/run/` holding its cluster config and an append-only file, so a killed node that `dev up`
 starts again rejoins with its slots and its data (`dev down` deletes the directories: nothing is kept
 between sessions). `form(host, ports, replicas, password)` runs `redis-cli --cluster create` once, on
-nodes that know no cluster yet, then waits until every node reports `cluster_state:ok`.
+nodes that know no cluster yet, then waits until every node reports `cluster_state:ok` and knows
+every node, and every replica as one.
 For development and tests only; production points the workers at a managed cluster (README).
 Ignores TLS (the local nodes listen in plain text).
 """
@@ -51,11 +52,11 @@ def node_options(run_dir: Path, port: int) -> list[str]:
     ]
 
 
-def _state(host: str, port: int, password: str | None) -> tuple[str, int]:
-    """A node's cluster state (`ok` or `fail`) and how many nodes it knows."""
+def _state(host: str, port: int, password: str | None) -> tuple[str, int, int]:
+    """A node's cluster state (`ok` or `fail`), how many nodes it knows, and how many as replicas."""
     with redis.Redis(host, port, password=password, socket_timeout=1) as node:
-        info = node.cluster("info")
-    return str(info["cluster_state"]), int(info["cluster_known_nodes"])
+        info, table = node.cluster("info"), node.cluster("nodes")
+    return str(info["cluster_state"]), len(table), sum("slave" in e["flags"] for e in table.values())
 
 
 def form(host: str, ports: list[int], replicas: int, password: str | None) -> str:
@@ -68,7 +69,8 @@ def form(host: str, ports: list[int], replicas: int, password: str | None) -> st
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=FORM_TIMEOUT_S)
         formed = "created"
     deadline = time.monotonic() + FORM_TIMEOUT_S
-    while any(_state(host, p, password) != ("ok", len(ports)) for p in ports):
+    whole = ("ok", len(ports), MASTERS * replicas)
+    while any(_state(host, p, password) != whole for p in ports):
         if time.monotonic() > deadline:
             raise RuntimeError(f"local Redis Cluster at {host}:{ports[0]} not ok; `rankstream dev down` resets it")
         time.sleep(FORM_POLL_S)

@@ -49,6 +49,16 @@ class DevServices:
     env: dict[str, str]
     bootstrap: str
     redis_url: str
+    redis_cluster: bool = False
+
+    def settings(self) -> Settings:
+        """The settings `env` gives a worker."""
+        prefix = Settings.model_config["env_prefix"]
+        return Settings(**{k.removeprefix(prefix).lower(): v for k, v in self.env.items() if k.startswith(prefix)})
+
+    def store_client(self) -> StoreClient:
+        """A client of this Redis, the kind the worker makes (`worker.redis_client`)."""
+        return store_client_of(self.settings())
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -56,38 +66,48 @@ class DevServices:
         )
 
 
+CLUSTER_PASSWORD = "cluster-secret"  # the session cluster's: a password in the URL reaches every node
 RANKSTREAM = str(Path(sys.executable).parent / "rankstream")
 
 
-def started(tmp_path_factory: pytest.TempPathFactory, redis_port: int, **settings: str) -> DevServices:
-    """Tansu and Redis started by `rankstream dev up` on free ports, in a home of their own, with more settings."""
+def started(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, redis_cluster: bool = False, **settings: str
+) -> DevServices:
+    """Tansu and Redis (a local cluster with `redis_cluster`) started by `rankstream dev up` on free
+    ports, in a home of their own, with more settings."""
     run_home = tmp_path_factory.mktemp("rankstream-home")
     bootstrap = f"127.0.0.1:{free_port()}"
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {
         **os.environ,
         "RANKSTREAM_HOME": str(run_home),
         "RANKSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "RANKSTREAM_REDIS_URL": redis_url,
+        "RANKSTREAM_REDIS_CLUSTER": str(redis_cluster).lower(),
         **{f"RANKSTREAM_{name.upper()}": value for name, value in settings.items()},
     }
-    services = DevServices(env, bootstrap, redis_url)
-    services.run("dev", "up")
+    services = DevServices(env, bootstrap, redis_url, redis_cluster)
+    try:
+        services.run("dev", "up")
+    except subprocess.CalledProcessError as failed:
+        services.run("dev", "down")  # what did start
+        raise RuntimeError(f"rankstream dev up failed:\n{failed.stdout}{failed.stderr}") from failed
     return services
 
 
 @pytest.fixture(scope="session")
 def dev_services(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Iterator[DevServices]:
     """Real Tansu and Redis on free ports, for the whole session (started in well under a second)."""
-    services = started(tmp_path_factory, free_port())
+    services = started(tmp_path_factory, f"redis://127.0.0.1:{free_port()}/0")
     yield services
     services.run("dev", "down")
 
 
 @pytest.fixture(scope="session")
 def cluster_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServices]:
-    """Real Tansu and a Redis Cluster of 3 masters on free ports, for the whole session (formed in ~3 s)."""
-    services = started(tmp_path_factory, free_ports(MASTERS), redis_cluster="true")
+    """Real Tansu and a Redis Cluster of 3 masters on free ports, for the whole session (formed in ~3 s),
+    with a password: auth as for one node."""
+    url = f"redis://:{CLUSTER_PASSWORD}@127.0.0.1:{free_ports(MASTERS)}/0"
+    services = started(tmp_path_factory, url, redis_cluster=True)
     yield services
     services.run("dev", "down")
 
@@ -108,7 +128,7 @@ def store_client(request: pytest.FixtureRequest) -> Iterator[StoreClient]:
     services: DevServices = request.getfixturevalue(
         "dev_services" if request.param == "one node" else "cluster_services"
     )
-    client = store_client_of(Settings(redis_url=services.redis_url, redis_cluster=request.param == "cluster"))
+    client = services.store_client()
     client.flushall()
     yield client
     client.close()

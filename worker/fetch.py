@@ -35,9 +35,9 @@ def fetch_within(store: ContextStore, job_ids: Sequence[str], wait_s: float) -> 
         try:
             return store.fetch(job_ids)
         except UNAVAILABLE_ERRORS as exc:
-            pause = backoff.compute(failures)
-            if time.monotonic() + pause > give_up_at:
+            left = give_up_at - time.monotonic()
+            if left <= 0:
                 log.warning("context store away for %.0f s (%s): candidates answered unavailable", wait_s, exc)
                 return Fetched.unavailable(len(job_ids))
-            time.sleep(pause)
+            time.sleep(min(backoff.compute(failures), left))
     raise AssertionError("unreachable: itertools.count never ends")

@@ -3,7 +3,8 @@ real broker, a real Redis and worker processes of the tiny model: every check of
 pass, and each scenario must have done its faults (a scenario that did nothing would pass vacuously).
 The bad-input scenario runs through the command itself, so its table, JSON and plot are checked too.
 
-About 3 minutes in all on 2 busy cores (each scenario starts its own services and workers).
+The cluster scenario runs on a local Redis Cluster of its own (3 masters, a replica each).
+About 4 minutes in all on 2 busy cores (each scenario starts its own services and workers).
 """
 
 import json
@@ -16,6 +17,7 @@ import pytest
 
 from bench.faults import main
 from bench.faults_churn import QUICK_KILLS, kills
+from bench.faults_cluster import QUICK_CLUSTER, cluster_faults
 from bench.faults_fuzz import bad_messages
 from bench.faults_input import BAD_INPUT, QUICK_BAD_INPUT, SEED
 from bench.faults_order import QUICK_TABLE_ORDER, table_order
@@ -36,12 +38,13 @@ def _passed(row: dict) -> None:
     [
         (kills, QUICK_KILLS, lambda row: row["kills"] >= 3),
         (redis_faults, QUICK_REDIS, lambda row: row["faults"][-1] == "restart empty"),
+        (cluster_faults, QUICK_CLUSTER, lambda row: row["faults"][-1] == "restart both"),
         (table_order, QUICK_TABLE_ORDER, lambda row: row["deletes"] > 0 and row["verdicts"]["as of the query"] > 0),
     ],
     # No storm here: on the local broker (Tansu 0.6.0) a group stops being assigned after a few joins and
     # leaves, plain consumers too (`bench.faults_broker`), so its short form failed a clean-clone CI run.
     # `python -m bench.faults --quick` still runs it; it needs Apache Kafka to pass reliably.
-    ids=["kills", "redis", "order"],
+    ids=["kills", "redis", "cluster", "order"],
 )
 def test_a_scenario_passes_every_check(
     scenario: Callable[[Path, Path, object], dict],

@@ -1,5 +1,5 @@
-"""The context store against a real Redis, one node and a cluster: round trip, event order (updated_at, then the log), dedupe
-hashes, deletes and their tombstones."""
+"""The context store against a real Redis, one node and a cluster: round trip, event order (updated_at,
+then the log), dedupe hashes, deletes and their tombstones."""
 
 import struct
 from datetime import UTC, datetime, timedelta

@@ -1,7 +1,13 @@
-"""Integration fixtures: per-test topics on the session's real broker, and worker processes."""
+"""Integration fixtures: per-test topics on the session's real broker, and worker processes.
+
+The `cluster` fixture's Redis is the session's one node, or its Redis Cluster (3 masters) where a test
+asks for it (`ON_BOTH_REDIS`, an indirect parametrization) or `TEST_REDIS_CLUSTER=1` is set: the whole
+folder then runs against the cluster, as `make test` runs it against one node.
+"""
 
 import gc
 import json
+import os
 import signal
 import subprocess
 import time
@@ -15,6 +21,10 @@ from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from tests.conftest import RANKSTREAM, DevServices, free_port
 
 READ_TIMEOUT_S = 60.0
+ONE_NODE, REDIS_CLUSTER = "one node", "redis cluster"
+DEFAULT_REDIS = REDIS_CLUSTER if os.environ.get("TEST_REDIS_CLUSTER") == "1" else ONE_NODE
+# For a test that runs on both: @ON_BOTH_REDIS
+ON_BOTH_REDIS = pytest.mark.parametrize("cluster", [ONE_NODE, REDIS_CLUSTER], indirect=True)
 
 
 @dataclass
@@ -92,8 +102,11 @@ class Cluster:
 
 
 @pytest.fixture()
-def cluster(dev_services: DevServices, tiny_model_dir) -> Iterator[Cluster]:
-    """Fresh topics (created by `rankstream dev up`, which is idempotent) and a worker environment."""
+def cluster(request: pytest.FixtureRequest, tiny_model_dir) -> Iterator[Cluster]:
+    """Fresh topics (created by `rankstream dev up`, which is idempotent) and a worker environment, on
+    the session's one Redis node or its Redis Cluster (module docstring)."""
+    redis = getattr(request, "param", DEFAULT_REDIS)
+    dev_services: DevServices = request.getfixturevalue("dev_services" if redis == ONE_NODE else "cluster_services")
     suffix = uuid.uuid4().hex[:8]
     topics = {name: f"{name}-{suffix}" for name in ("postings", "queries", "results", "dlq")}
     env = {
@@ -104,7 +117,7 @@ def cluster(dev_services: DevServices, tiny_model_dir) -> Iterator[Cluster]:
         "RANKSTREAM_DTYPE": "float32",
         "RANKSTREAM_COMMIT_INTERVAL_S": "0.2",
     }
-    DevServices(env, dev_services.bootstrap, dev_services.redis_url).run("dev", "up")
+    DevServices(env, dev_services.bootstrap, dev_services.redis_url, dev_services.redis_cluster).run("dev", "up")
     cluster = Cluster(dev_services, env, topics)
     yield cluster
     for proc in cluster.workers:

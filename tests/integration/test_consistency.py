@@ -7,7 +7,6 @@ a partition's last batch, so these tests also hold the workers to the end their 
 import re
 import time
 
-import redis
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from schemas import RankedResults
@@ -68,7 +67,7 @@ def test_a_query_never_scores_a_posting_deleted_before_it_when_one_worker_starts
 
 
 def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
-    cluster: Cluster, redis_client: redis.Redis
+    cluster: Cluster,
 ) -> None:
     worker = cluster.start_worker("--role", "all")
     for job_id in JOBS:
@@ -77,7 +76,7 @@ def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store built and the worker ready")
 
     candidates = [*JOBS[:6], "never-posted"]
-    redis_client.flushall()  # Redis restarted empty, as far as the worker can tell
+    cluster.services.store_client().flushall()  # Redis restarted empty, as far as the worker can tell
     wiped_at = time.monotonic()
     sent = []
     while time.monotonic() - wiped_at < 4.0:

@@ -10,11 +10,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-import redis
-
 from schemas import DeadLetter, RankedResults
 from schemas.limits import MAX_MESSAGE_BYTES
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import ON_BOTH_REDIS, Cluster
 
 DEMO = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
 POSTINGS = [json.loads(line) for line in (DEMO / "postings.jsonl").read_text().splitlines()]
@@ -78,6 +76,7 @@ def assert_follows_contract(result: RankedResults, query: dict) -> None:
     assert result.model == "tiny-random-llama" and result.compressor.startswith("extractive@")
 
 
+@ON_BOTH_REDIS
 def test_postings_and_queries_flow_through_to_results_and_dead_letters(cluster: Cluster) -> None:
     worker = cluster.start_worker("--role", "all")
     postings_sent = produce_postings(cluster)
@@ -116,7 +115,7 @@ def test_postings_and_queries_flow_through_to_results_and_dead_letters(cluster: 
     wait_for(lambda: cluster.committed("queries", 4) == queries_sent, "query offsets committed")
     assert cluster.committed("postings", 4) == postings_sent
 
-    stored = redis.Redis.from_url(cluster.services.redis_url)
+    stored = cluster.services.store_client()
     chef_key = next(stored.scan_iter(match=f"*:{POSTINGS[9]['job_id']}"))
     assert stored.hget(chef_key, "text").decode().startswith("Line Cook"), "a stale update must be ignored"
 
