@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.faults_answers import Answers, finish, probe, scenario_row, shared_checks
 from bench.faults_churn import store_postings
 from bench.faults_data import job_ids, query
-from bench.faults_stack import FaultStack, Reader, stream, wait_for
+from bench.faults_stack import Acts, FaultStack, Reader, stream, wait_for
 from cli.dev_nodes import kill_node, nodes, promoted, replica_of, replicated
 
 SEED = 3
@@ -74,39 +74,27 @@ def cluster_faults(model: Path, home: Path, plan: ClusterPlan) -> dict:
             failed_over.append(wait_for(lambda: promoted(settings, replica), FAILOVER_TIMEOUT_S, every_s=0.05))
             kill_node(settings, replica)
 
-        schedule = [
-            ("kill a master", lambda: kill_node(settings, master)),
-            ("kill its promoted replica", kill_promoted),
-        ]
-        schedule.append(("restart both", lambda: stack.dev("up")))
-        done: list[str] = []
-
-        def act() -> None:
-            if len(done) < len(schedule):
-                name, fault = schedule[len(done)]
-                fault()
-                done.append(name)
-
-        asked = [query(f"q{i}", rng.sample(jobs, plan.candidates)) for i in range(plan.queries)]
-        stream(
-            stack,
-            [("queries", q["request_id"], q) for q in asked],
-            plan.seconds,
-            plan.seconds / 4,
-            act,
-            answers.produced,
+        acts = Acts(
+            [
+                ("kill a master", lambda: kill_node(settings, master)),
+                ("kill its promoted replica", kill_promoted),
+                ("restart both", lambda: stack.dev("up")),
+            ]
         )
+        asked = [query(f"q{i}", rng.sample(jobs, plan.candidates)) for i in range(plan.queries)]
+        messages = [("queries", q["request_id"], q) for q in asked]
+        stream(stack, messages, plan.seconds, plan.seconds / 4, acts, answers.produced)
         drain = answers.collect(reader, plan.drain_s)
         scored = probe(stack, answers, reader, "after", jobs, plan.probe_s)
         crashes = finish(stack, answers, reader)
     figures = answers.figures(frozenset(jobs))
     checks = shared_checks(figures, crashes) | {
-        "faults done": len(done) == len(schedule),
+        "faults done": acts.all_done(),
         "replica promoted": failed_over == [True],
         "every posting scored after": scored == len(jobs),
     }
     extra = {
-        "faults": done,
+        "faults": acts.done,
         **figures,
         "scored_after": scored,
         "drain_s": round(drain, 1),

@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.faults_answers import Answers, finish, probe, scenario_row, shared_checks
 from bench.faults_churn import store_postings
 from bench.faults_data import job_ids, query
-from bench.faults_stack import FaultStack, Reader, stream
+from bench.faults_stack import Acts, FaultStack, Reader, stream
 
 SEED = 2
 # A rebuild probe asks for every posting this often: a replay of a few hundred postings takes seconds.
@@ -71,24 +71,18 @@ def redis_faults(model: Path, home: Path, plan: RedisPlan) -> dict:
         reader = Reader(stack, "results")
         asked = [query(f"q{i}", rng.sample(jobs, plan.candidates)) for i in range(plan.queries)]
         # One act per half-freeze: Redis stopped for a whole freeze, then, half a freeze after, wiped.
-        schedule = [
-            ("freeze", stack.freeze_redis),
-            ("frozen", None),
-            ("thaw", stack.thaw_redis),
-            ("restart empty", lambda: restarted.append(stack.restart_redis_empty())),
-        ]
-        done: list[str] = []
         restarted: list[bool] = []  # whether a new, empty Redis answered after the restart
-
-        def act() -> None:
-            if len(done) < len(schedule):
-                name, fault = schedule[len(done)]
-                if fault:
-                    fault()
-                done.append(name)
-
+        acts = Acts(
+            [
+                ("freeze", stack.freeze_redis),
+                ("frozen", None),
+                ("thaw", stack.thaw_redis),
+                ("restart empty", lambda: restarted.append(stack.restart_redis_empty())),
+            ]
+        )
         messages = [("queries", q["request_id"], q) for q in asked]
-        stream(stack, messages, plan.seconds, plan.freeze_s / 2, act, answers.produced)
+        stream(stack, messages, plan.seconds, plan.freeze_s / 2, acts, answers.produced)
+        done = acts.done
         if done and done[-1] in ("freeze", "frozen"):  # a stream too short to thaw must not leave Redis stopped
             stack.thaw_redis()
         drain = answers.collect(reader, plan.drain_s)
@@ -96,7 +90,7 @@ def redis_faults(model: Path, home: Path, plan: RedisPlan) -> dict:
         crashes = finish(stack, answers, reader)
     figures = answers.figures(frozenset(jobs))
     checks = shared_checks(figures, crashes) | {
-        "faults done": len(done) == len(schedule) and restarted == [True],
+        "faults done": acts.all_done() and restarted == [True],
         "store rebuilt": rebuild is not None,
     }
     rebuild_s = None if rebuild is None else round(rebuild, 1)

@@ -14,7 +14,7 @@ Inside:
   `committed(role, topic)` sums the role group's committed offsets, so `settled(role, topic)` says
   the group has finished all that was produced there;
 - `stream(stack, messages, seconds, every_s, act)` produces messages evenly over time, with an act
-  (a fault, a join, a leave) every `every_s`;
+  (a fault, a join, a leave) every `every_s`; `Acts(schedule)` is such an act, a list of faults in turn;
 - `Reader(stack, topic)` reads a topic from its start, by assignment (no group join);
 - `freeze_redis()` / `thaw_redis()` (SIGSTOP / SIGCONT of redis-server), `restart_redis_empty()`
   (SIGKILL, then a fresh empty one on the same port: the services keep nothing on disk).
@@ -246,6 +246,25 @@ def stream(
         then(name, value)
     stack.flush()
     return acts
+
+
+class Acts:
+    """A scenario's faults, one per call (for `stream`'s `act`), in order: (name, fault) pairs, a None
+    fault only marking time; `done` names those done so far."""
+
+    def __init__(self, schedule: Sequence[tuple[str, Callable[[], object] | None]]) -> None:
+        self.schedule = schedule
+        self.done: list[str] = []
+
+    def __call__(self) -> None:
+        if len(self.done) < len(self.schedule):
+            name, fault = self.schedule[len(self.done)]
+            if fault:
+                fault()
+            self.done.append(name)
+
+    def all_done(self) -> bool:
+        return len(self.done) == len(self.schedule)
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, every_s: float = 0.2) -> bool:
