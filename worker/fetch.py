@@ -9,7 +9,6 @@ of a ready store may say). A failover shorter than the wait only delays the answ
 Ignores other errors: they go up to the stage, which isolates them.
 """
 
-import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -30,14 +29,14 @@ BACKOFF_CAP_S = 1.0
 
 def fetch_within(store: ContextStore, job_ids: Sequence[str], wait_s: float) -> Fetched:
     backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S)
-    give_up_at = time.monotonic() + wait_s
-    for failures in itertools.count(1):
+    give_up_at, failures = time.monotonic() + wait_s, 0
+    while True:
         try:
             return store.fetch(job_ids)
         except UNAVAILABLE_ERRORS as exc:
+            failures += 1
             left = give_up_at - time.monotonic()
             if left <= 0:
                 log.warning("context store away for %.0f s (%s): candidates answered unavailable", wait_s, exc)
                 return Fetched.unavailable(len(job_ids))
             time.sleep(min(backoff.compute(failures), left))
-    raise AssertionError("unreachable: itertools.count never ends")

@@ -37,7 +37,7 @@ class NamedCheck:
 
 
 def redis_check(client: StoreClient) -> Check:
-    """PING (a cluster's client pings every master; the client carries `CHECK_TIMEOUT_S` as its socket timeout)."""
+    """PING (a cluster's client pings one node; the client carries `CHECK_TIMEOUT_S` as its socket timeout)."""
 
     def ping() -> str | None:
         client.ping()

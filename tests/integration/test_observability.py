@@ -102,7 +102,8 @@ def test_readiness_follows_a_frozen_redis_and_a_wiped_store(cluster: Cluster, ow
     store = context_store(Settings(redis_url=own_redis, model_path=cluster.env["RANKSTREAM_MODEL_PATH"]))
     epochs = EpochStore(store.client, store.namespace)
     epochs.mark_ready(epochs.begin())  # a store the postings workers have built
-    worker = cluster.start_worker("--role", "queries", RANKSTREAM_REDIS_URL=own_redis)
+    # One node of its own, whatever the session's Redis is (`TEST_REDIS_CLUSTER`): CLIENT PAUSE is one node's.
+    worker = cluster.start_worker("--role", "queries", RANKSTREAM_REDIS_URL=own_redis, RANKSTREAM_REDIS_CLUSTER="false")
     wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "ready")
     redis.Redis.from_url(own_redis).execute_command("CLIENT", "PAUSE", str(FREEZE_MS))
     frozen_at = time.monotonic()
