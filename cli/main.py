@@ -67,7 +67,8 @@ def _dev(action: Literal["up", "down", "status"]) -> None:
 
 @dev_app.command("up")
 def dev_up() -> None:
-    """Start the local broker and Redis (idempotent) and create the topics."""
+    """Start the local broker and Redis (idempotent) and create the topics; with RANKSTREAM_REDIS_CLUSTER=true,
+    a local Redis Cluster of 3 masters (RANKSTREAM_REDIS_CLUSTER_REPLICAS replicas each) instead of one node."""
     _dev("up")
 
 

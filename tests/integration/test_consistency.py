@@ -11,7 +11,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from schemas import RankedResults
 from tests.conftest import DevServices
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import ON_BOTH_REDIS, Cluster
 from tests.integration.test_end_to_end import wait_for
 from tests.integration.test_observability import get
 
@@ -66,6 +66,7 @@ def test_a_query_never_scores_a_posting_deleted_before_it_when_one_worker_starts
     assert config.result(10)["cleanup.policy"].value == "compact", "dev up creates the postings topic compacted"
 
 
+@ON_BOTH_REDIS
 def test_a_wiped_store_is_rebuilt_and_no_query_meanwhile_says_missing_context(
     cluster: Cluster,
 ) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from schemas import DeadLetter, RankedResults
 from schemas.limits import MAX_MESSAGE_BYTES
-from tests.integration.conftest import ON_BOTH_REDIS, Cluster
+from tests.integration.conftest import Cluster
 
 DEMO = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
 POSTINGS = [json.loads(line) for line in (DEMO / "postings.jsonl").read_text().splitlines()]
@@ -76,7 +76,6 @@ def assert_follows_contract(result: RankedResults, query: dict) -> None:
     assert result.model == "tiny-random-llama" and result.compressor.startswith("extractive@")
 
 
-@ON_BOTH_REDIS
 def test_postings_and_queries_flow_through_to_results_and_dead_letters(cluster: Cluster) -> None:
     worker = cluster.start_worker("--role", "all")
     postings_sent = produce_postings(cluster)
