@@ -8,6 +8,8 @@ JSON and a plot (default bench/results/<name>.json and .png). All share one comm
   ranking kept with full vs compressed contexts (the sample), speed, a Redis round trip.
 - `bench.serving`: the default model as the worker serves it (the sample), prefix cache off and on.
 - `bench.pruning`: structured MLP pruning, OSSCAR against magnitude: NDCG@10 (the sample) and speed.
+- `bench.redis_cluster`: the context store on one Redis node against a local Redis Cluster: a
+  100-candidate fetch's p50/p99, and the recovery from a killed master with a replica.
 
 Importing the package sets the process preamble they all share, before any of them loads torch:
 passive OpenMP waiting (an idle thread yields its core: on a machine shared with other work, spinning
