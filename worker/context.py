@@ -28,8 +28,13 @@ RecordProgress = Callable[[Sequence[Source]], None]
 
 @dataclass(frozen=True)
 class PendingPosting:
+    """A posting event on its way to the store. `event` None marks a message the loop dead-lettered:
+    it changes nothing in the store, but its partition's progress must move past it, after the
+    messages before it (else a partition ending in a bad message never reaches its end: the store is
+    never ready, and every query waits at the table gate)."""
+
     source: Source
-    event: PostingEvent
+    event: PostingEvent | None
 
     @property
     def order(self) -> EventOrder:
@@ -76,10 +81,13 @@ class ContextWriter:
            batch writes nothing);
         4. record the batch's progress (each partition's last message, offset and Kafka timestamp),
            now that its outcome is in Redis: queries waiting for the table may go;
-        5. finish every message of the batch (its offset and its `process` span).
+           A message the loop dead-lettered travels here as a marker (`PendingPosting.event` None)
+           and counts: its partition's progress moves past it in order;
+        5. finish every message of the batch but the markers (their dead letters' delivery does).
         """
+        events = [p for p in batch.items if p.event is not None]
         latest: dict[str, PendingPosting] = {}
-        for pending in batch.items:
+        for pending in events:
             held = latest.get(pending.event.job_id)
             if held is None or not supersedes(held.event, pending.event):
                 latest[pending.event.job_id] = pending
@@ -89,7 +97,7 @@ class ContextWriter:
         self.metrics.contexts.add(len(deleted) - sum(deleted), {"outcome": "stale"})
         self._upsert([p for p in latest.values() if isinstance(p.event, JobPosting)])
         self.record_progress([p.source for p in batch.items])
-        for pending in batch.items:
+        for pending in events:  # a dead-lettered message is finished by its dead letter's delivery
             src = pending.source
             self.tracker.finish(src.topic, src.partition, src.offset)
             src.span.end()
@@ -114,4 +122,8 @@ class ContextWriter:
         self.metrics.contexts.add(len(written) - sum(written), {"outcome": "stale"})
 
     def fail(self, pending: PendingPosting, exc: Exception) -> None:
-        self.publisher.dead_letter(pending.source, "processing_failed", f"{type(exc).__name__}: {exc}")
+        """Dead-letter an event that failed alone (a marker was dead-lettered already); either way its
+        partition's progress moves past it."""
+        if pending.event is not None:
+            self.publisher.dead_letter(pending.source, "processing_failed", f"{type(exc).__name__}: {exc}")
+        self.record_progress([pending.source])

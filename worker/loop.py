@@ -83,6 +83,9 @@ class Route(Generic[Event, Work]):
     validate: Validator[Event]
     wrap: Callable[[Source, Event], Work]
     stage: Intake[Work]
+    # After a message is dead-lettered: what else its route must know (the postings route moves its
+    # partition's progress past it, in order, through its stage: `worker.context.PendingPosting`).
+    rejected: Callable[[Source], None] | None = None
 
 
 def _names(partitions: list[TopicPartition]) -> list[str]:
@@ -179,6 +182,8 @@ class ConsumeLoop:
             event = route.validate(source.value)
             if isinstance(event, Invalid):
                 self.publisher.dead_letter(source, event.reason, event.error)
+                if route.rejected is not None:
+                    route.rejected(source)
             else:
                 route.stage.submit(route.wrap(source, event))
 

@@ -148,10 +148,13 @@ def build_loop(settings: Settings, role: Role, parts: Parts, telemetry: Telemetr
             telemetry.metrics,
             rebuilder.applied,
         )
+        batcher = Batcher(lambda _: 1, settings.postings_batch, linger_s)
+        postings = Stage("postings", batcher, writer.handle, writer.fail)
         routes[settings.topic_postings] = Route(
             Validator(parse_posting_event),
             PendingPosting,
-            Stage("postings", Batcher(lambda _: 1, settings.postings_batch, linger_s), writer.handle, writer.fail),
+            postings,
+            rejected=lambda source: postings.submit(PendingPosting(source, None)),
         )
     if role in ("queries", "all") and parts.scorer is not None:
         scorer = QueryScorer(

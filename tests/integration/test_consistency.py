@@ -132,3 +132,17 @@ def test_a_rebuild_on_demand_replays_the_postings_into_a_new_epoch(cluster: Clus
     log = worker.stdout.read()
     assert f"context store epoch {epoch} (rebuilding)" in log and f"epoch {epoch} ready: rebuilt" in log
     assert re.search(rf"\[\d\] restarts at -2 for the store's epoch {epoch}", log), "sought to the beginning"
+
+
+def test_a_postings_partition_ending_in_a_dead_lettered_message_still_reaches_its_end(cluster: Cluster) -> None:
+    for job_id in JOBS:
+        cluster.produce("postings", job_id, posting(job_id))
+    for job_id in JOBS:  # the last message of every partition is one the worker dead-letters
+        cluster.produce("postings", job_id, b"{not json")
+    cluster.flush()
+    worker = cluster.start_worker("--role", "all", RANKSTREAM_TABLE_WAIT_MS="60000")
+    wait_for(lambda: get(worker.http_port, "/readyz")[0] == 200, "the store built (its epoch ready)")
+    cluster.produce("queries", "q", {"request_id": "q", "query": "nurse", "candidate_job_ids": JOBS})
+    cluster.flush()
+    result = results_by_request(cluster, {"q"})["q"]
+    assert {r.job_id for r in result.results} == set(JOBS) and not result.unscored and not result.table_behind

@@ -85,3 +85,18 @@ def test_a_late_batch_of_earlier_offsets_writes_nothing(store_client: StoreClien
     writer.handle(Batch([pending(3, upsert("a", "Stale")), pending(4, upsert("b", "Deleted later"))]))
     assert store.get_many(["a", "b"])[0].text == "Current ctx"
     assert store.get_many(["b"]) == [None], "an upsert before a delete cannot bring the posting back"
+
+
+def test_a_dead_lettered_message_moves_its_partitions_progress_after_the_ones_before_it(
+    store_client: StoreClient,
+) -> None:
+    writer, recorder, tracker, store = make_writer(store_client)
+    for offset in range(2):
+        tracker.start("postings", 0, offset)
+    marker = PendingPosting(pending(1, upsert("x", "unused")).source, None)  # offset 1 was dead-lettered
+    writer.handle(Batch([pending(0, upsert("a", "Dev")), marker]))
+    assert recorder.progress == [0, 1], "the partition's end is reached: the store can be ready"
+    assert [c.text for c in store.get_many(["a"])] == ["Dev ctx"] and recorder.compressed == ["a"]
+    assert tracker.in_flight() == 1, "the marker's offset is finished by its dead letter's delivery, not here"
+    writer.handle(Batch([PendingPosting(pending(2, upsert("y", "unused")).source, None)]))
+    assert recorder.progress == [0, 1, 2] and recorder.compressed == ["a"], "a batch of markers only"
