@@ -5,11 +5,11 @@
 of one node: cluster mode, a node timeout short enough for a failover in seconds, and its own directory
 under `<home>/run/` holding its cluster config and an append-only file, so a killed node that `dev up`
 starts again rejoins with its slots and its data (`dev down` deletes the directories: nothing is kept
-between sessions). `form(host, ports, replicas, password)` runs `redis-cli --cluster create` once, on
-nodes that know no cluster yet, then waits until every node reports `cluster_state:ok` and knows
-every node, and every replica as one.
+between sessions). `form(settings, host, ports, cli_options)` runs `redis-cli --cluster create` once (with
+the URL's password and TLS as `cli_options`), on nodes that know no cluster yet, then waits until every
+node reports `cluster_state:ok` and knows every node, and every replica as one.
 For development and tests only; production points the workers at a managed cluster (README).
-Ignores TLS (the local nodes listen in plain text).
+Ignores how the nodes listen (plain text or TLS: `cli.dev`, `cli.dev_tls`).
 """
 
 import shutil
@@ -17,7 +17,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import redis
+from worker.redis_client import node_client
+from worker.settings import Settings
 
 # `redis-cli --cluster create` needs at least three masters (a majority must survive one failure).
 MASTERS = 3
@@ -27,6 +28,8 @@ NODE_TIMEOUT_MS = 2000
 # Forming the cluster (slots assigned, gossip settled) or a restarted node rejoining takes a few seconds.
 FORM_TIMEOUT_S = 60.0
 FORM_POLL_S = 0.1
+# A node that does not answer its cluster state within this is not ok yet.
+STATE_TIMEOUT_S = 1.0
 
 
 def node_ports(port: int, replicas: int) -> list[int]:
@@ -52,25 +55,24 @@ def node_options(run_dir: Path, port: int) -> list[str]:
     ]
 
 
-def _state(host: str, port: int, password: str | None) -> tuple[str, int, int]:
+def _state(settings: Settings, port: int) -> tuple[str, int, int]:
     """A node's cluster state (`ok` or `fail`), how many nodes it knows, and how many as replicas."""
-    with redis.Redis(host, port, password=password, socket_timeout=1) as node:
+    with node_client(settings, port, STATE_TIMEOUT_S) as node:
         info, table = node.cluster("info"), node.cluster("nodes")
     return str(info["cluster_state"]), len(table), sum("slave" in e["flags"] for e in table.values())
 
 
-def form(host: str, ports: list[int], replicas: int, password: str | None) -> str:
+def form(settings: Settings, host: str, ports: list[int], cli_options: list[str]) -> str:
     """Create the cluster if its nodes know none yet, then wait for every node to say `ok`."""
-    formed = "formed"
-    if all(_state(host, p, password)[1] == 1 for p in ports):
-        auth = ["-a", password, "--no-auth-warning"] if password else []
+    formed, replicas = "formed", settings.redis_cluster_replicas
+    if all(_state(settings, p)[1] == 1 for p in ports):
         command = [shutil.which("redis-cli") or "redis-cli", "--cluster", "create", *[f"{host}:{p}" for p in ports]]
-        command += ["--cluster-replicas", str(replicas), "--cluster-yes", *auth]
+        command += ["--cluster-replicas", str(replicas), "--cluster-yes", *cli_options]
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=FORM_TIMEOUT_S)
         formed = "created"
     deadline = time.monotonic() + FORM_TIMEOUT_S
     whole = ("ok", len(ports), MASTERS * replicas)
-    while any(_state(host, p, password) != whole for p in ports):
+    while any(_state(settings, p) != whole for p in ports):
         if time.monotonic() > deadline:
             raise RuntimeError(f"local Redis Cluster at {host}:{ports[0]} not ok; `rankstream dev down` resets it")
         time.sleep(FORM_POLL_S)

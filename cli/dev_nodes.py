@@ -10,11 +10,9 @@ has taken everything the master wrote (replication is asynchronous: a kill befor
 import os
 import signal
 import time
-from urllib.parse import urlparse
 
-import redis
-
-from cli.dev import redis_password, redis_services
+from cli.dev import redis_services
+from worker.redis_client import node_client
 from worker.settings import Settings
 
 # Replicas copy a master's writes within milliseconds here; ample for a busy machine.
@@ -26,7 +24,7 @@ def nodes(settings: Settings) -> dict[int, dict]:
     """Each node's port -> its entry in CLUSTER NODES (flags, master_id, node_id), asked of a live node."""
     for service in redis_services(settings):
         if service.answers():
-            with redis.Redis(service.host, service.port, password=redis_password(settings)) as client:
+            with node_client(settings, service.port) as client:
                 table = client.cluster("nodes")
             return {int(addr.split(":")[1].split("@")[0]): entry for addr, entry in table.items()}
     raise RuntimeError("no node of the local cluster answers")
@@ -48,9 +46,7 @@ def kill_node(settings: Settings, port: int) -> None:
 
 def replicated(settings: Settings, port: int, timeout_s: float = REPLICATION_TIMEOUT_S) -> bool:
     """Whether the master on `port` has a replica that has taken all it wrote, within `timeout_s`."""
-    with redis.Redis(
-        urlparse(settings.redis_url.get_secret_value()).hostname, port, password=redis_password(settings)
-    ) as master:
+    with node_client(settings, port) as master:
 
         def caught_up() -> bool:
             info = master.info("replication")

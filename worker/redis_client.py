@@ -6,10 +6,13 @@ cluster: redis-py's `RedisCluster` finds the others, routes each key to its slot
 pipelines by node and follows MOVED/ASK and failovers (its own retries, then it raises).
 `UNAVAILABLE_ERRORS` are what either raises while the store is away (a node down, a cluster without a
 master for some slots, a failover under way): the stages retry them, never dead-letter on them.
+`node_client(settings, port)`: one node of the configured Redis on another port of the URL's host (a
+local cluster's node, for CLUSTER and INFO commands), with the same password and TLS.
 Ignores key layout (`compressor.store`, `compressor.epoch`).
 """
 
 from typing import Any
+from urllib.parse import urlparse
 
 import redis
 from redis.cluster import RedisCluster
@@ -33,15 +36,23 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def redis_client(settings: Settings, timeout_s: float = REDIS_TIMEOUT_S) -> StoreClient:
-    extra: dict[str, Any] = {}
+def _options(settings: Settings, timeout_s: float) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+    }
     if settings.redis_ssl_ca_certs:
-        extra["ssl_ca_certs"] = str(settings.redis_ssl_ca_certs)
+        options["ssl_ca_certs"] = str(settings.redis_ssl_ca_certs)
+    return options
+
+
+def redis_client(settings: Settings, timeout_s: float = REDIS_TIMEOUT_S) -> StoreClient:
     kind = RedisCluster if settings.redis_cluster else redis.Redis
-    return kind.from_url(
-        settings.redis_url.get_secret_value(),
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        health_check_interval=HEALTH_CHECK_INTERVAL_S,
-        **extra,
-    )
+    return kind.from_url(settings.redis_url.get_secret_value(), **_options(settings, timeout_s))
+
+
+def node_client(settings: Settings, port: int, timeout_s: float = REDIS_TIMEOUT_S) -> redis.Redis:
+    url = urlparse(settings.redis_url.get_secret_value())
+    address = url.netloc.rpartition(":")[0] if url.port else url.netloc  # user:password@host
+    return redis.Redis.from_url(url._replace(netloc=f"{address}:{port}").geturl(), **_options(settings, timeout_s))
