@@ -1,9 +1,11 @@
 # The README's two quick-start commands: `make demo` and `make test`.
-# Each works on a fresh machine: it creates .venv/, installs everything (redis-server from Debian
-# included), starts what it needs and stops what it started.
+# Each works on a fresh machine: it creates .venv/, installs everything (redis-server and openssl
+# from Debian included), starts what it needs and stops what it started.
 
 VENV := .venv
 BIN := $(VENV)/bin
+# Debian packages: Redis for the tests and the demo; openssl for the tests' TLS Redis (`cli.dev_tls`).
+APT := redis-server openssl
 # torch first, pinned: the CPU build on local disk; an unpinned torch would pull several GB of CUDA.
 TORCH := torch==2.13.0
 export HF_HUB_OFFLINE := 1
@@ -26,9 +28,9 @@ test: install
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@command -v redis-server >/dev/null || { \
+	@{ command -v redis-server && command -v openssl; } >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y -q redis-server >/dev/null || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q redis-server; }; }
+	  $$SUDO apt-get install -y -q $(APT) >/dev/null || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(APT); }; }
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)

@@ -7,6 +7,8 @@ development and tests only; production runs real Kafka and Redis.
 With `RANKSTREAM_REDIS_CLUSTER`, Redis is a local cluster instead: three masters (and
 `RANKSTREAM_REDIS_CLUSTER_REPLICAS` replicas each) on consecutive ports from the URL's, formed once
 (`cli.dev_cluster`); each node is a service of its own, `redis-<port>`.
+With a `rediss://` URL, Redis (each node of a cluster) listens for TLS only, its certificate signed by
+a throwaway CA under `<home>/run/tls/` (`cli.dev_tls`) that `RANKSTREAM_REDIS_SSL_CA_CERTS` must name.
 """
 
 import importlib.util
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from cli import dev_cluster
+from cli import dev_cluster, dev_tls
 from worker.kafka import ensure_topics
 from worker.redis_client import redis_client
 from worker.settings import Settings
@@ -110,11 +112,30 @@ def redis_services(settings: Settings) -> list[Service]:
     if redis_url.password:
         command += ["--requirepass", redis_url.password, "--masterauth", redis_url.password]
     if not settings.redis_cluster:
-        return [Service("redis", [*command, "--appendonly", "no", "--port", str(port)], host, port)]
+        return [Service("redis", [*command, "--appendonly", "no", *_listen(settings, port)], host, port)]
+    run_dir = _run_dir(settings)
     return [
-        Service(f"redis-{p}", [*command, "--port", str(p), *dev_cluster.node_options(_run_dir(settings), p)], host, p)
+        Service(f"redis-{p}", [*command, *_listen(settings, p), *dev_cluster.node_options(run_dir, p)], host, p)
         for p in dev_cluster.node_ports(port, settings.redis_cluster_replicas)
     ]
+
+
+def _tls(settings: Settings) -> bool:
+    return urlparse(settings.redis_url.get_secret_value()).scheme == "rediss"
+
+
+def _listen(settings: Settings, port: int) -> list[str]:
+    """A Redis server's port options: plain text, or TLS only for a `rediss://` URL."""
+    if not _tls(settings):
+        return ["--port", str(port)]
+    return dev_tls.server_options(_run_dir(settings), port, settings.redis_cluster)
+
+
+def _cli_options(settings: Settings) -> list[str]:
+    """redis-cli's options for the URL's password (kept out of its warnings) and TLS."""
+    password = urlparse(settings.redis_url.get_secret_value()).password
+    auth = ["-a", password, "--no-auth-warning"] if password else []
+    return auth + (dev_tls.cli_options(_run_dir(settings)) if _tls(settings) else [])
 
 
 def _run_dir(settings: Settings) -> Path:
@@ -154,13 +175,16 @@ def _start(settings: Settings, service: Service) -> str:
 
 
 def up(settings: Settings) -> list[str]:
+    if _tls(settings):
+        _require_dev_ca(settings)
+        dev_tls.certificates(_run_dir(settings), redis_services(settings)[0].host)
     if settings.redis_cluster:
         dev_cluster.make_dirs(_run_dir(settings), [n.port for n in redis_services(settings)])
     lines = [_start(settings, s) for s in services(settings)]
     if settings.redis_cluster:
         nodes = redis_services(settings)
         ports = [n.port for n in nodes]
-        lines.append(dev_cluster.form(nodes[0].host, ports, settings.redis_cluster_replicas, redis_password(settings)))
+        lines.append(dev_cluster.form(settings, nodes[0].host, ports, _cli_options(settings)))
     redis_client(settings).ping()
     created = ensure_topics(settings)
     lines.append(f"topics: created {created}" if created else "topics: all present")
@@ -188,8 +212,15 @@ def down(settings: Settings) -> list[str]:
     return lines
 
 
-def redis_password(settings: Settings) -> str | None:
-    return urlparse(settings.redis_url.get_secret_value()).password
+def dev_ca(settings: Settings) -> Path:
+    """The CA of the TLS Redis `up` starts for a `rediss://` URL: what `RANKSTREAM_REDIS_SSL_CA_CERTS` names."""
+    return dev_tls.ca_file(_run_dir(settings))
+
+
+def _require_dev_ca(settings: Settings) -> None:
+    ca = dev_ca(settings)
+    if settings.redis_ssl_ca_certs is None or settings.redis_ssl_ca_certs.resolve() != ca:
+        raise RuntimeError(f"a rediss:// URL: the local Redis' CA is {ca}; set RANKSTREAM_REDIS_SSL_CA_CERTS to it")
 
 
 def status(settings: Settings) -> list[str]:

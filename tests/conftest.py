@@ -1,6 +1,7 @@
 """Shared fixtures: the project's home for cached downloads, a tiny random model, and real services:
 a broker with one Redis node (`dev_services`), and a broker with a local Redis Cluster of 3 masters
-(`cluster_services`), each started by `rankstream dev up` for the session and stopped after it.
+(`cluster_services`), each started by `rankstream dev up` for the session and stopped after it; with a
+`rediss://` URL, `dev up`'s TLS Redis, the worker's settings naming its throwaway CA.
 `store_client` is a flushed client of each in turn: store tests run on one node and on a cluster.
 
 Tests never reach a model hub (HF_HUB_OFFLINE=1). The tiny model uses the real SmolLM2 tokenizer,
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from cli.dev import free_port, free_ports
+from cli.dev import dev_ca, free_port, free_ports
 from cli.dev_cluster import MASTERS
 from compressor.client import StoreClient
 from worker.redis_client import redis_client as store_client_of
@@ -74,8 +75,10 @@ def started(
     tmp_path_factory: pytest.TempPathFactory, redis_url: str, redis_cluster: bool = False, **settings: str
 ) -> DevServices:
     """Tansu and Redis (a local cluster with `redis_cluster`) started by `rankstream dev up` on free
-    ports, in a home of their own, with more settings."""
+    ports, in a home of their own, with more settings (a `rediss://` URL: TLS, trusting `dev up`'s CA)."""
     run_home = tmp_path_factory.mktemp("rankstream-home")
+    if redis_url.startswith("rediss://"):
+        settings = {"redis_ssl_ca_certs": str(dev_ca(Settings(home=run_home))), **settings}
     bootstrap = f"127.0.0.1:{free_port()}"
     env = {
         **os.environ,
