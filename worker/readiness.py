@@ -1,12 +1,13 @@
 """Readiness: can this worker serve now? Its own state and its two dependencies, checked for real.
 
 `Readiness()` returns the problems found (an empty list: ready), from named checks run in order;
-`loop_readiness` makes the worker's: the consumer has partitions, no stage is retrying a
-dependency, Redis answers PING, the broker answers a metadata request, and, for a worker that
-answers queries, the context store is there and built (its epoch exists and is ready,
-`compressor.epoch`: not while Redis is new or wiped, or the postings workers replay into it). Each dependency check is
-bounded by `CHECK_TIMEOUT_S`, and the result is kept for `CACHE_S`, so probes cost at most one PING
-and one metadata request a second. A check that raises counts as a problem, named with its error.
+`loop_readiness` makes the worker's: the consumer has partitions, no stage is retrying a dependency,
+Redis answers PING (every master of a cluster), the broker answers a metadata request, and, for a
+worker that answers queries, the context store is there and built (its epoch exists and is ready,
+`compressor.epoch`: not while Redis is new or wiped, or the postings workers replay into it). Each
+dependency check is bounded by `CHECK_TIMEOUT_S`, and the result is kept for `CACHE_S`, so probes cost
+at most one PING (per master) and one metadata request a second. A check that raises counts as a
+problem, named with its error.
 Ignores liveness (the heartbeat, `worker.health`); a dependency slower than the timeout counts as away.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from confluent_kafka.admin import AdminClient
+from redis.cluster import RedisCluster
 
 from compressor.client import StoreClient
 from compressor.epoch import EpochStore
@@ -37,10 +39,14 @@ class NamedCheck:
 
 
 def redis_check(client: StoreClient) -> Check:
-    """PING (a cluster's client pings one node; the client carries `CHECK_TIMEOUT_S` as its socket timeout)."""
+    """PING, to every master of a cluster: one away leaves its slots' contexts unreadable (the client
+    carries `CHECK_TIMEOUT_S` as its socket timeout). Replicas are not asked: one away serves nothing less."""
 
     def ping() -> str | None:
-        client.ping()
+        if isinstance(client, RedisCluster):
+            client.ping(target_nodes=RedisCluster.PRIMARIES)
+        else:
+            client.ping()
         return None
 
     return ping
