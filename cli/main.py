@@ -68,7 +68,8 @@ def _dev(action: Literal["up", "down", "status"]) -> None:
 @dev_app.command("up")
 def dev_up() -> None:
     """Start the local broker and Redis (idempotent) and create the topics; with RANKSTREAM_REDIS_CLUSTER=true,
-    a local Redis Cluster of 3 masters (RANKSTREAM_REDIS_CLUSTER_REPLICAS replicas each) instead of one node."""
+    a local Redis Cluster of 3 masters (RANKSTREAM_REDIS_CLUSTER_REPLICAS replicas each) instead of one node;
+    with a rediss:// URL, TLS only (RANKSTREAM_REDIS_SSL_CA_CERTS must name <home>/run/tls/ca.crt)."""
     _dev("up")
 
 
