@@ -131,13 +131,6 @@ def _listen(settings: Settings, port: int) -> list[str]:
     return dev_tls.server_options(_run_dir(settings), port, settings.redis_cluster)
 
 
-def _cli_options(settings: Settings) -> list[str]:
-    """redis-cli's options for the URL's password (kept out of its warnings) and TLS."""
-    password = urlparse(settings.redis_url.get_secret_value()).password
-    auth = ["-a", password, "--no-auth-warning"] if password else []
-    return auth + (dev_tls.cli_options(_run_dir(settings)) if _tls(settings) else [])
-
-
 def _run_dir(settings: Settings) -> Path:
     path = settings.home / "run"
     path.mkdir(parents=True, exist_ok=True)
@@ -184,7 +177,8 @@ def up(settings: Settings) -> list[str]:
     if settings.redis_cluster:
         nodes = redis_services(settings)
         ports = [n.port for n in nodes]
-        lines.append(dev_cluster.form(settings, nodes[0].host, ports, _cli_options(settings)))
+        tls = dev_tls.cli_options(_run_dir(settings)) if _tls(settings) else []
+        lines.append(dev_cluster.form(settings, nodes[0].host, ports, tls))
     redis_client(settings).ping()
     created = ensure_topics(settings)
     lines.append(f"topics: created {created}" if created else "topics: all present")

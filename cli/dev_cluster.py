@@ -5,17 +5,19 @@
 of one node: cluster mode, a node timeout short enough for a failover in seconds, and its own directory
 under `<home>/run/` holding its cluster config and an append-only file, so a killed node that `dev up`
 starts again rejoins with its slots and its data (`dev down` deletes the directories: nothing is kept
-between sessions). `form(settings, host, ports, cli_options)` runs `redis-cli --cluster create` once (with
-the URL's password and TLS as `cli_options`), on nodes that know no cluster yet, then waits until every
+between sessions). `form(settings, host, ports, tls_options)` runs `redis-cli --cluster create` once (with
+the URL's password, and redis-cli's TLS options), on nodes that know no cluster yet, then waits until every
 node reports `cluster_state:ok` and knows every node, and every replica as one.
 For development and tests only; production points the workers at a managed cluster (README).
 Ignores how the nodes listen (plain text or TLS: `cli.dev`, `cli.dev_tls`).
 """
 
+import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 from worker.redis_client import node_client
 from worker.settings import Settings
@@ -62,13 +64,16 @@ def _state(settings: Settings, port: int) -> tuple[str, int, int]:
     return str(info["cluster_state"]), len(table), sum("slave" in e["flags"] for e in table.values())
 
 
-def form(settings: Settings, host: str, ports: list[int], cli_options: list[str]) -> str:
+def form(settings: Settings, host: str, ports: list[int], tls_options: list[str]) -> str:
     """Create the cluster if its nodes know none yet, then wait for every node to say `ok`."""
     formed, replicas = "formed", settings.redis_cluster_replicas
     if all(_state(settings, p)[1] == 1 for p in ports):
         command = [shutil.which("redis-cli") or "redis-cli", "--cluster", "create", *[f"{host}:{p}" for p in ports]]
-        command += ["--cluster-replicas", str(replicas), "--cluster-yes", *cli_options]
-        subprocess.run(command, check=True, capture_output=True, text=True, timeout=FORM_TIMEOUT_S)
+        command += ["--cluster-replicas", str(replicas), "--cluster-yes", *tls_options]
+        password = urlparse(settings.redis_url.get_secret_value()).password
+        # The password by environment: off the command line, so out of `ps` and of a failure's message.
+        env = {**os.environ, **({"REDISCLI_AUTH": password} if password else {})}
+        subprocess.run(command, check=True, capture_output=True, text=True, timeout=FORM_TIMEOUT_S, env=env)
         formed = "created"
     deadline = time.monotonic() + FORM_TIMEOUT_S
     whole = ("ok", len(ports), MASTERS * replicas)
