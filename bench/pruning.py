@@ -6,7 +6,7 @@ layers whose skipping changes the scores least; osscar: MLP neurons; osscar-head
 x share kept (`KEEP`; `QUICK_KEEP` with --quick) x recovery (none; sft: the default model's recipe
 on the hard labels; distill: the same with the listwise KL to the unpruned model's scores beside it,
 `slm.train.distill`'s recovery). Steps:
-1. Calibrate the model once (`slm.prune.calibrate`: 16 O*NET train queries with their BM25 top 50,
+1. Calibrate the model once (`slm.prune.calibrate`: 64 O*NET train queries with their BM25 top 50,
    and one pass per layer skipped for layer dropping).
 2. For each method and share: prune a copy in memory (`slm.prune.prune_model`), save it as a plain
    model directory; for each recovery, train that directory's model (`recovery_steps` steps of

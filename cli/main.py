@@ -195,7 +195,7 @@ def model_prune(
     out: Annotated[Path, typer.Option(help="Directory to write the pruned model to.")],
     keep: Annotated[float, typer.Option(help="Share kept of each MLP's neurons (and heads, or of the layers).")] = 0.5,
     method: PruneMethod = "osscar",
-    calibration_queries: Annotated[int, typer.Option(help="O*NET train queries to calibrate on.")] = 16,
+    calibration_queries: Annotated[int, typer.Option(help="O*NET train queries to calibrate on.")] = 64,
     onet_dir: OnetDir = None,
 ) -> None:
     """Structured pruning of MODEL (OSSCAR), calibrated on O*NET train queries; saves to OUT."""

@@ -55,6 +55,11 @@ GRAD_CLIP = 1.0  # a few hard lists early on must not wreck the pretrained top l
 # softens a list of 8 logits spread ~5-10 apart enough that the teacher's order of the negatives
 # carries signal (Hinton et al. used 2-20). Neither value is tuned yet: `bench.pruning` measures it.
 DISTILL_WEIGHT = 1.0
+# A student's recovery draws the lists after its teacher's (`TrainConfig.skip_steps` = the teacher's
+# steps): lists the teacher never fitted carry more than its own half-epoch again. On the default model
+# at keep 0.5 (docs/results.md), 100 queries per split: 0.528 / 0.537 against 0.528 / 0.532; with 64
+# calibration queries (`slm.prune.calibrate`) too, the whole splits: 0.528 / 0.501 against the previous
+# recipe's 0.529 / 0.491 (test / unseen; teacher 0.548 / 0.509).
 DISTILL_TEMPERATURE = 2.0
 
 
@@ -74,6 +79,7 @@ class TrainConfig:
     prompt: PromptStyle = JOB_FIRST
     distill_weight: float = 0.0  # > 0: the run needs a teacher (`slm.train.train(teacher=...)`)
     distill_temperature: float = DISTILL_TEMPERATURE
+    skip_steps: int = 0  # steps' worth of lists skipped before the first (a student skips its teacher's)
     checkpoint_every: int = 50  # steps; a crash loses at most this much work
 
     def as_dict(self) -> dict:

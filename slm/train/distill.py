@@ -7,8 +7,8 @@ its `pruning` record, its `training` record (the distilled recovery), its `evalu
 directory appears whole or not at all; a crash reruns from the last finished step (the teacher, the
 pruned weights, or the recovery's checkpoint).
 
-Measured on the default model (`bench.pruned_default`, docs/results.md): at keep 0.5 the student keeps
-96.5% of the teacher's NDCG@10 on the whole splits, short of issue 21's 98%, so it is an option:
+Measured on the default model (docs/results.md): at keep 0.5 the student keeps 96.4% / 98.4% of the
+teacher's NDCG@10 on the whole test / unseen splits, short of issue 21's 98% on both, so it is an option:
 `rankstream model build` without `--prune` builds the unpruned model as before.
 Ignores: choosing `keep` (the caller's; the figures decide), pruning without recovery
 (`rankstream model prune`).
@@ -59,9 +59,10 @@ def build_pruned(
     2. Prune it (`slm.prune.prune_dir`: calibrated on O*NET train queries, `method` at `keep`) into
        `<home>/runs/<out>-pruned-...` (kept until the student is saved; pruned again, and the
        recovery's checkpoints dropped, whenever the teacher was built anew).
-    3. Recover: train the pruned model on the teacher's recipe (same lists, steps, layers share)
-       with the distillation term (`DISTILL_WEIGHT` x KL to the teacher's scores on the same
-       blocks, `slm.train.loss`) beside the hard labels; save and evaluate it (`train_into`).
+    3. Recover: train the pruned model on the teacher's recipe (same steps and layers share, on
+       the lists that follow the teacher's: `TrainConfig.skip_steps`) with the distillation term
+       (`DISTILL_WEIGHT` x KL to the teacher's scores on the same blocks, `slm.train.loss`) beside
+       the hard labels; save and evaluate it (`train_into`).
     4. Record the teacher in the student's manifest; delete the pruned intermediate.
     """
     began = time.perf_counter()
@@ -80,6 +81,7 @@ def build_pruned(
         seed=options.seed,
         train_layers=train_layers_for(depth),
         distill_weight=DISTILL_WEIGHT,
+        skip_steps=teacher.training.steps,  # the lists after the teacher's
     )
     if fresh:  # another pruned model: a previous recovery's checkpoints do not apply
         shutil.rmtree(run_dir(home, config, budget, pruned), ignore_errors=True)

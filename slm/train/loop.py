@@ -76,6 +76,11 @@ def lists_from(sampler: Lists, start: int) -> Iterator[RankingList]:
     return itertools.islice(stream, start, None)
 
 
+def step_lists(sampler: Lists, config: TrainConfig, step: int) -> Iterator[RankingList]:
+    """The lists of step `step` on: after `config.skip_steps` steps' worth, `lists_per_step` a step."""
+    return lists_from(sampler, (config.skip_steps + step) * config.lists_per_step)
+
+
 class Trainer:
     def __init__(
         self,
@@ -157,7 +162,7 @@ def train(
     record = config.as_dict()
     found = latest_checkpoint(run_dir) if run_dir is not None else None
     start = load_checkpoint(found, trainer.params, trainer.optimizer, record) if found else 0
-    lists = lists_from(sampler, start * config.lists_per_step)
+    lists = step_lists(sampler, config, start)
     stats, began = TrainStats(steps=start, resumed_from=start), time.perf_counter()
     with shown_progress("training", config.steps, start, enabled=progress, transient=False) as bar:
         for step in range(start, config.steps):

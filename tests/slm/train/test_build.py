@@ -62,6 +62,7 @@ def test_the_pruned_build_distills_a_student_and_keeps_its_teacher_beside_it(
     assert pruning.method == "osscar-heads" and pruning.source == teacher.name
     assert pruning.attention_heads == (4, 2) and pruning.intermediate_size == (128, 64)
     assert training.steps == 2 and training.config["distill_weight"] == DISTILL_WEIGHT > 0
+    assert training.config["skip_steps"] == teacher.training.steps  # the lists after the teacher's
     assert record.path == "default-teacher" and record.evaluation == teacher.evaluation
     assert pruning.non_embedding_parameters == (record.non_embedding_parameters, pruning.non_embedding_parameters[1])
     assert pruning.non_embedding_parameters[1] < record.non_embedding_parameters

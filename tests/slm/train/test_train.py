@@ -24,7 +24,7 @@ from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, train
 from slm.train.config import train_layers_for
-from slm.train.loop import Trainer, learning_rate
+from slm.train.loop import Trainer, learning_rate, lists_from, step_lists
 from slm.train.loss import list_loss, listwise_loss, pointwise_loss
 from slm.train.trainable import make_trainable
 
@@ -90,6 +90,14 @@ def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
 @pytest.mark.parametrize(("depth", "trained"), [(30, 16), (18, 10), (28, 15), (2, 1), (1, 1)])
 def test_other_bases_train_the_same_share_of_their_layers(depth: int, trained: int) -> None:
     assert train_layers_for(depth) == trained
+
+
+def test_a_run_that_skips_steps_starts_with_the_lists_after_them(sampler: ListSampler) -> None:
+    config = TrainConfig(steps=3, lists_per_step=2, skip_steps=4)
+    epoch = list(sampler.epoch(0)) + list(sampler.epoch(1))  # 8 queries an epoch: 4 steps' worth
+    assert [r.query for r in itertools.islice(step_lists(sampler, config, 0), 4)] == [r.query for r in epoch[8:12]]
+    resumed = itertools.islice(step_lists(sampler, config, 1), 2)  # a resume at step 1 skips one more
+    assert [r.query for r in resumed] == [r.query for r in itertools.islice(lists_from(sampler, 10), 2)]
 
 
 def test_only_the_top_layers_and_the_final_norm_train_in_fp32(tiny_model_dir: Path) -> None:
