@@ -37,6 +37,7 @@ from slm.tokens import TextEncoder
 # the same way, 64 scored 0.539 / 0.543 NDCG@10 against 16's 0.528 / 0.537 (100 test / unseen queries;
 # on the whole splits, with the recovery's change, the unseen split gained 0.010 and the test split
 # nothing: docs/results.md), for 1.3 more minutes of calibration (3.6 min in all on 2 cores).
+# `rankstream model prune --calibration-queries` repeats this number (the CLI imports no torch).
 DEFAULT_CALIBRATION_QUERIES = 64
 # Requests (postings, for the job-first prompt) each layer-skipping pass runs: ~100 x (75 + 13 per
 # query) tokens, ~10-15k, so the one pass per layer costs ~10 s on 2 cores for Gemma 3 270M.
