@@ -10,6 +10,7 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel
 
 from slm.engine import EngineConfig, ScoringEngine
+from slm.engine import engine as engine_module
 from slm.load import LoadedModel, load_model
 from slm.manifest import read_manifest
 from slm.prune import non_embedding_parameters, parameters, prune_dir, pruned_width
@@ -62,6 +63,18 @@ def test_grams_are_the_projection_inputs_second_moments(scorer: Scorer) -> None:
     body = scorer.engine.body
     assert not any(m.down_proj._forward_pre_hooks for m in mlps(body))  # hooks removed
     assert not any(layer._forward_hooks for layer in body.layers)
+
+
+def test_grams_leave_out_the_engines_padding(scorer: Scorer, monkeypatch: pytest.MonkeyPatch) -> None:
+    queries = ["nurse", "cook"]
+    batches = list(scorer.engine.batches(scorer.requests(_queries(scorer, queries)).requests))
+    assert any(b.tokens % engine_module.SHAPE_BUCKET_TOKENS for b in batches)  # the engine pads these streams
+    padded = _stats(scorer, queries)
+    monkeypatch.setattr(engine_module, "SHAPE_BUCKET_TOKENS", 1)  # no padding at all
+    unpadded = _stats(scorer, queries)
+    assert padded.tokens == unpadded.tokens
+    for with_pad, without in zip(padded.mlp + padded.attention, unpadded.mlp + unpadded.attention, strict=True):
+        assert torch.allclose(with_pad, without, rtol=1e-4, atol=1e-6)
 
 
 def test_osscar_tracks_the_unpruned_scores_better_than_magnitude(loaded: LoadedModel, scorer: Scorer) -> None:
