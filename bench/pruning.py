@@ -53,7 +53,8 @@ def calibrated(loaded: LoadedModel, model_dir: Path, onet_dir: Path) -> Statisti
     pieces = loaded.manifest.pieces(loaded.tokenizer)
     engine = ScoringEngine(loaded.model, pieces.yes_id, pieces.no_id, EngineConfig())
     scorer = Scorer(loaded.tokenizer, engine, "calibration", pieces)
-    return onet_statistics(scorer, onet_dir, model_budget_tokens(model_dir), DEFAULT_CALIBRATION_QUERIES, depth=True)
+    budget = model_budget_tokens(model_dir)
+    return onet_statistics(scorer, onet_dir, budget, DEFAULT_CALIBRATION_QUERIES, heads=True, depth=True)
 
 
 def recovered(teacher: LoadedModel, pruned_dir: Path, recovery: str, steps: int, onet_dir: Path, out: Path) -> None:

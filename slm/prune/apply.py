@@ -137,8 +137,9 @@ def prune_dir(
     pieces = loaded.manifest.pieces(loaded.tokenizer)
     engine = ScoringEngine(model, pieces.yes_id, pieces.no_id, EngineConfig())
     scorer = Scorer(loaded.tokenizer, engine, loaded.name, pieces)
-    depth = method == "layer-drop"
-    stats = onet_statistics(scorer, onet_dir, model_budget_tokens(src), calibration_queries, depth)
+    budget = model_budget_tokens(src)
+    heads, depth = method == "osscar-heads", method == "layer-drop"
+    stats = onet_statistics(scorer, onet_dir, budget, calibration_queries, heads, depth)
     before = _sizes(model)
     pruned = prune_model(model, stats, method, keep)
     after = _sizes(model)

@@ -2,16 +2,15 @@
 
 Contract: `onet_calibration(onet, contexts, queries, seed)` draws `queries` train-split O*NET queries
 with the contexts of their BM25 top 50 (what the worker scores for a query: the same compressor and
-token budget). `collect(engine, requests)` runs the engine's requests once (its packing and block
-attention, the model's serving dtype; `Scorer.requests` makes them in the model's prompt style from
-the calibration queries) and returns `Statistics`: per
-decoder layer, H = X^T X over the inputs X of the MLP's down projection and of the attention's output
-projection at the prompts' tokens, never the engine's padding (float32; the latter's inputs are the
-heads' outputs side by side), and the tokens seen;
-with `depth`, also each layer's score error when it alone is skipped (`slm.prune.depth.drop_errors`,
-one more pass per layer over the first `DEPTH_REQUESTS` requests).
-`onet_statistics(scorer, onet_dir, budget_tokens, queries, depth)` does both, contexts compressed at
-the model's budget. All statistics come from the one unpruned model.
+token budget). `collect(engine, requests, heads, depth)` runs the engine's requests once (its packing
+and block attention, the model's serving dtype; `Scorer.requests` makes them in the model's prompt
+style from the calibration queries) and returns `Statistics`: per decoder layer, H = X^T X over the
+inputs X of the MLP's down projection and, with `heads`, of the attention's output projection at the
+prompts' tokens, never the engine's padding (float32; the latter's inputs are the heads' outputs side
+by side), and the tokens seen; with `depth`, also each layer's score error when it alone is skipped
+(`slm.prune.depth.drop_errors`, one more pass per layer over the first `DEPTH_REQUESTS` requests).
+`onet_statistics(scorer, onet_dir, budget_tokens, queries, heads, depth)` does both, contexts
+compressed at the model's budget. All statistics come from the one unpruned model.
 Ignores: what is done with them (`slm.prune.osscar`, `slm.prune.depth`), the test and unseen splits
 (never calibrated on).
 """
@@ -49,7 +48,7 @@ Hook = Callable[..., None]
 @dataclass(frozen=True)
 class Statistics:
     mlp: list[torch.Tensor]  # per layer: Gram matrix of the down projection's inputs
-    attention: list[torch.Tensor]  # per layer: Gram matrix of the output projection's inputs
+    attention: list[torch.Tensor]  # per layer (with `heads`): Gram matrix of the output projection's inputs
     tokens: int
     drop_errors: list[float] = field(default_factory=list)  # per layer (with `depth`): score error when skipped
 
@@ -78,10 +77,14 @@ class _RealTokens:
         return hook
 
 
-def collect(engine: ScoringEngine, requests: Sequence[ScoreRequest], depth: bool = False) -> Statistics:
+def collect(
+    engine: ScoringEngine, requests: Sequence[ScoreRequest], heads: bool = True, depth: bool = False
+) -> Statistics:
+    """The Gram matrices cost more than the forward pass (a d x d update per token and layer), so the
+    output projections' are summed only when `heads` will be pruned."""
     body, device = engine.body, engine.device
     downs = [m.down_proj for m in mlps(body)]
-    outs = [a.o_proj for a in attentions(body)]
+    outs = [a.o_proj for a in attentions(body)] if heads else []
     mlp = [torch.zeros(d.in_features, d.in_features, device=device) for d in downs]
     attention = [torch.zeros(o.in_features, o.in_features, device=device) for o in outs]
     real = _RealTokens()
@@ -101,8 +104,9 @@ def collect(engine: ScoringEngine, requests: Sequence[ScoreRequest], depth: bool
 
 
 def onet_statistics(
-    scorer: Scorer, onet_dir: Path, budget_tokens: int, queries: int, depth: bool = False
+    scorer: Scorer, onet_dir: Path, budget_tokens: int, queries: int, heads: bool = True, depth: bool = False
 ) -> Statistics:
     onet = load_onet(onet_dir)
     contexts = compressed_contexts(onet.postings, TextEncoder(scorer.tokenizer).encode, budget_tokens)
-    return collect(scorer.engine, scorer.requests(onet_calibration(onet, contexts, queries)).requests, depth)
+    requests = scorer.requests(onet_calibration(onet, contexts, queries)).requests
+    return collect(scorer.engine, requests, heads, depth)

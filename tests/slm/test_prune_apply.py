@@ -60,6 +60,8 @@ def test_grams_are_the_projection_inputs_second_moments(scorer: Scorer) -> None:
         for gram in grams:
             assert gram.shape == (width, width) and torch.allclose(gram, gram.T)
             assert torch.linalg.eigvalsh(gram.double()).min() > -1e-6 * gram.diagonal().max()  # X^T X is PSD
+    mlp_only = collect(scorer.engine, scorer.requests(_queries(scorer, ["nurse", "cook"])).requests, heads=False)
+    assert mlp_only.attention == [] and all(torch.equal(a, b) for a, b in zip(mlp_only.mlp, stats.mlp, strict=True))
     body = scorer.engine.body
     assert not any(m.down_proj._forward_pre_hooks for m in mlps(body))  # hooks removed
     assert not any(layer._forward_hooks for layer in body.layers)

@@ -42,7 +42,7 @@ def model(request: pytest.FixtureRequest, tiny_model_dir: Path) -> PreTrainedMod
 
 
 def _stats(model: PreTrainedModel) -> Statistics:
-    return collect(ScoringEngine(model, YES, NO, EngineConfig()), random_requests(0, (4, 9)), depth=True)
+    return collect(ScoringEngine(model, YES, NO, EngineConfig()), random_requests(0, (4, 9)), heads=True, depth=True)
 
 
 def _logits(model: PreTrainedModel, requests: list[ScoreRequest]) -> torch.Tensor:
