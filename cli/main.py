@@ -146,24 +146,27 @@ PruneMethod = Annotated[
 ]
 
 
+# `slm.train.distill.DEFAULT_KEEP`, repeated: the CLI imports no torch until a command runs.
+DEFAULT_KEEP = 0.5
+
+
 @model_app.command("build")
 def model_build(
-    steps: Annotated[int | None, typer.Option(help="Training steps (default: the 25-minute recipe).")] = None,
-    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 100).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Training steps (default: the 30-minute recipe).")] = None,
+    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 64).")] = None,
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
     base_model: BaseName = None,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
     prune: Annotated[
-        float | None,
-        typer.Option(
-            help="Share kept: prune the trained model, distill it from the unpruned one (kept as OUT-teacher)."
-        ),
-    ] = None,
+        float, typer.Option(help="Share kept when the trained model (the teacher, kept as OUT-teacher) is pruned.")
+    ] = DEFAULT_KEEP,
+    no_prune: Annotated[bool, typer.Option("--no-prune", help="Save the trained model unpruned, no teacher.")] = False,
     prune_method: PruneMethod = "osscar",
     seed: Annotated[int, typer.Option(help="The training data's order (another seed shows the recipe's spread).")] = 0,
     onet_dir: OnetDir = None,
 ) -> None:
-    """Fetch the base, train it on O*NET (SFT), evaluate, save to RANKSTREAM_MODEL_PATH (<= 25 min on 2 cores)."""
+    """Fetch the base, train it on O*NET (the teacher), prune it, distill the student from it, evaluate
+    both; save the student to RANKSTREAM_MODEL_PATH (<= 30 min on 2 cores)."""
     from slm.train.build import BuildOptions, build_default
     from slm.train.distill import build_pruned
     from slm.weights.bases import base_model as named
@@ -171,7 +174,7 @@ def model_build(
     s = Settings()
     out = out or s.model_path
     options = BuildOptions(s.context_budget_tokens, steps, eval_queries, s.threads, seed, base, named(base_model))
-    if prune is None:
+    if no_prune:
         manifest = build_default(out, s.home, _onet_dir(onet_dir), options)
     else:
         manifest = build_pruned(out, s.home, _onet_dir(onet_dir), prune, options, method=prune_method)

@@ -37,3 +37,21 @@ def test_model_prune_writes_a_pruned_directory(tmp_path: Path, tiny_model_dir: P
     assert "MLP width 128 -> 32" in result.output and f"wrote {out}" in result.output
     assert "pruning MLPs (magnitude): 2/2 (100%)" in result.output, "off a terminal, progress is plain lines"
     assert json.loads((out / "rankstream.json").read_text())["pruning"]["method"] == "magnitude"
+
+
+def test_model_build_prunes_unless_told_not_to(tmp_path: Path, home: Path, tiny_model_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RANKSTREAM_HOME", str(home))
+    monkeypatch.setenv("RANKSTREAM_ONET_DIR", str(ONET_DIR))
+    monkeypatch.setenv("RANKSTREAM_CONTEXT_BUDGET_TOKENS", "32")
+    common = ["model", "build", "--base", str(tiny_model_dir), "--steps", "1", "--eval-queries", "1"]
+    result = CliRunner().invoke(app, [*common, "--out", str(tmp_path / "default")])
+    assert result.exit_code == 0, result.output
+    student = json.loads((tmp_path / "default" / "rankstream.json").read_text())
+    teacher = json.loads((tmp_path / "default-teacher" / "rankstream.json").read_text())
+    assert student["pruning"]["keep"] == 0.5 and student["teacher"]["path"] == "default-teacher"
+    assert teacher.get("pruning") is None and "teacher test: NDCG@10" in result.output
+    result = CliRunner().invoke(app, [*common, "--no-prune", "--out", str(tmp_path / "unpruned")])
+    assert result.exit_code == 0, result.output
+    unpruned = json.loads((tmp_path / "unpruned" / "rankstream.json").read_text())
+    assert unpruned.get("pruning") is None and unpruned.get("teacher") is None
+    assert not (tmp_path / "unpruned-teacher").exists()
