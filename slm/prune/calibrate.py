@@ -32,12 +32,12 @@ from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
 # 64 queries x 50 candidates is ~3,200 (query, posting) pairs, ~100k tokens with the job-first prompt
-# on Gemma 3: ~50x its 2,048 neurons per MLP. 16 queries (45k tokens) give a well-conditioned Gram
-# matrix too, but OSSCAR may then fit those few queries: on the default model at keep 0.5, distilled
-# the same way, 64 scored 0.539 / 0.543 NDCG@10 against 16's 0.528 / 0.537 (100 test / unseen queries;
-# on the whole splits, with the recovery's change, the unseen split gained 0.010 and the test split
-# nothing: docs/results.md), for 1.3 more minutes of calibration (3.6 min in all on 2 cores).
-# `rankstream model prune --calibration-queries` repeats this number (the CLI imports no torch).
+# on Gemma 3: ~50x its 2,048 neurons per MLP. Fewer queries give a well-conditioned Gram matrix too, but
+# a weaker student: on the default model at keep 0.5, distilled the same way, 32 queries (67k
+# tokens) scored 0.534 / 0.503 NDCG@10 on the whole test / unseen splits against 64's 0.537 / 0.506, for
+# ~1 min less of the pruned build on 2 cores (docs/results.md; 16 queries scored lower still, measured
+# before the padding fix). `rankstream model prune --calibration-queries` repeats this number (the CLI
+# imports no torch).
 DEFAULT_CALIBRATION_QUERIES = 64
 # Requests (postings, for the job-first prompt) each layer-skipping pass runs: ~100 x (75 + 13 per
 # query) tokens, ~10-15k, so the one pass per layer costs ~10 s on 2 cores for Gemma 3 270M.

@@ -50,7 +50,7 @@ WEIGHT_DECAY = 0.01
 # Pointwise BCE next to the listwise loss keeps P(yes) calibrated (the listwise loss ignores shifts).
 BCE_WEIGHT = 0.1
 GRAD_CLIP = 1.0  # a few hard lists early on must not wreck the pretrained top layers
-# Distillation (recovering a pruned model from its unpruned teacher, `slm.train.build`): the KL to the
+# Distillation (recovering a pruned model from its unpruned teacher, `slm.train.distill`): the KL to the
 # teacher's list distribution weighs as much as the hard-label listwise term, at temperature 2, which
 # softens a list of 8 logits spread ~5-10 apart enough that the teacher's order of the negatives
 # carries signal (Hinton et al. used 2-20). A weight of 4 scored within the noise of 1 on the default
