@@ -152,7 +152,7 @@ DEFAULT_KEEP = 0.5
 
 @model_app.command("build")
 def model_build(
-    steps: Annotated[int | None, typer.Option(help="Training steps (default: the 30-minute recipe).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Teacher and recovery training steps (default 95).")] = None,
     eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 64).")] = None,
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
     base_model: BaseName = None,
@@ -166,7 +166,7 @@ def model_build(
     onet_dir: OnetDir = None,
 ) -> None:
     """Fetch the base, train it on O*NET (the teacher), prune it, distill the student from it, evaluate
-    both; save the student to RANKSTREAM_MODEL_PATH (<= 30 min on 2 cores)."""
+    both; save the student to RANKSTREAM_MODEL_PATH (about half an hour on 2 cores)."""
     from slm.train.build import BuildOptions, build_default
     from slm.train.distill import build_pruned
     from slm.weights.bases import base_model as named
