@@ -51,7 +51,7 @@ from slm.weights.bases import TRAINING_BASE, NamedBase, fetch_base
 DEFAULT_STEPS = 95
 # Queries per evaluation split: 64 x 50 candidates, NDCG@10 standard error ~0.037, the first 64 of the
 # 100 of the README's tables (`subsample` is a hash order, so samples nest). The pruned build evaluates
-# teacher and student on both splits: at 100 queries those four evaluations took 6.9 of its ~31 min on
+# teacher and student on both splits: at 100 queries those four evaluations took 6.9 of its 31-35 min on
 # the slower of this project's 2-core machines, at 64 5.0 (the prefix cache is colder on fewer queries).
 # Whole-split figures are `bench.pruned_default`'s. The CLI's --eval-queries help repeats this number
 # (the CLI imports no torch until a command runs).
