@@ -152,8 +152,8 @@ DEFAULT_KEEP = 0.5
 
 @model_app.command("build")
 def model_build(
-    steps: Annotated[int | None, typer.Option(help="Teacher and recovery training steps (default 95).")] = None,
-    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 64).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Teacher and recovery steps (default 80 and 95).")] = None,
+    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 32).")] = None,
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
     base_model: BaseName = None,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,
@@ -198,7 +198,7 @@ def model_prune(
     out: Annotated[Path, typer.Option(help="Directory to write the pruned model to.")],
     keep: Annotated[float, typer.Option(help="Share kept of each MLP's neurons (and heads, or of the layers).")] = 0.5,
     method: PruneMethod = "osscar",
-    calibration_queries: Annotated[int, typer.Option(help="O*NET train queries to calibrate on.")] = 64,
+    calibration_queries: Annotated[int, typer.Option(help="O*NET train queries to calibrate on.")] = 32,
     onet_dir: OnetDir = None,
 ) -> None:
     """Structured pruning of MODEL (OSSCAR), calibrated on O*NET train queries; saves to OUT."""

@@ -15,6 +15,7 @@ Ignores: what is done with them (`slm.prune.osscar`, `slm.prune.depth`), the tes
 (never calibrated on).
 """
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,17 +32,21 @@ from slm.prune.layers import mlps
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
-# 64 queries x 50 candidates is ~3,200 (query, posting) pairs, ~100k tokens with the job-first prompt
-# on Gemma 3: ~50x its 2,048 neurons per MLP. Fewer queries give a well-conditioned Gram matrix too, but
-# a weaker student: on the default model at keep 0.5, distilled the same way, 32 queries (67k
-# tokens) scored 0.534 / 0.503 NDCG@10 on the whole test / unseen splits against 64's 0.537 / 0.506, for
-# ~1 min less of the pruned build on 2 cores (docs/results.md; 16 queries scored lower still, measured
-# before the padding fix). `rankstream model prune --calibration-queries` repeats this number (the CLI
-# imports no torch).
-DEFAULT_CALIBRATION_QUERIES = 64
+# 32 queries x 50 candidates is ~1,600 (query, posting) pairs, ~60k tokens with the job-first prompt on
+# Gemma 3: ~30x its 2,048 neurons per MLP. On the default model at keep 0.5, distilled the same way, 64
+# queries (~100k tokens) scored 0.537 / 0.506 NDCG@10 on the whole test / unseen splits against 32's
+# 0.534 / 0.503 (within the seeds' spread) for ~1.2 min more of the pruned build on 2 cores, which had to
+# fit 30 (docs/results.md; 16 queries scored lower, measured before the padding fix).
+# `rankstream model prune --calibration-queries` repeats this number (the CLI imports no torch).
+DEFAULT_CALIBRATION_QUERIES = 32
 # Requests (postings, for the job-first prompt) each layer-skipping pass runs: ~100 x (75 + 13 per
 # query) tokens, ~10-15k, so the one pass per layer costs ~10 s on 2 cores for Gemma 3 270M.
 DEPTH_REQUESTS = 96
+# A Gram matrix is symmetric: each update computes its upper block triangle only, in this many column
+# blocks (the diagonal blocks whole), and `symmetric` mirrors it once at the end. Four blocks do 5/8 of
+# the full product's flops; on 2 cores a 8192-token update of a 2,048-wide Gram took 0.26 s against
+# 0.40 (eight: 0.28, the blocks get too thin).
+GRAM_BLOCKS = 4
 Hook = Callable[..., None]
 
 
@@ -71,10 +76,22 @@ class _RealTokens:
 
     def gram_hook(self, gram: torch.Tensor) -> Hook:
         def hook(_module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
-            x = args[0].reshape(-1, args[0].shape[-1])[: self.count].float()
-            gram.addmm_(x.T, x)
+            add_upper_gram(gram, args[0].reshape(-1, args[0].shape[-1])[: self.count].float())
 
         return hook
+
+
+def add_upper_gram(gram: torch.Tensor, x: torch.Tensor) -> None:
+    """gram += X^T X on its upper block triangle (`GRAM_BLOCKS` column blocks, diagonal blocks whole);
+    below them `gram` is left as it was until `symmetric`."""
+    bounds = [x.shape[1] * i // GRAM_BLOCKS for i in range(GRAM_BLOCKS + 1)]
+    for start, end in itertools.pairwise(bounds):
+        gram[start:end, start:].addmm_(x[:, start:end].T, x[:, start:])
+
+
+def symmetric(gram: torch.Tensor) -> torch.Tensor:
+    """The whole Gram matrix from the upper triangle `add_upper_gram` keeps."""
+    return gram.triu() + gram.triu(1).T
 
 
 def collect(
@@ -100,7 +117,7 @@ def collect(
         for handle in handles:
             handle.remove()
     errors = drop_errors(engine, requests[:DEPTH_REQUESTS]) if depth else []
-    return Statistics(mlp, attention, tokens, errors)
+    return Statistics([symmetric(g) for g in mlp], [symmetric(g) for g in attention], tokens, errors)
 
 
 def onet_statistics(

@@ -6,9 +6,9 @@ its manifest (`slm.manifest`); the steps are `build_default`'s and `train_into`'
 under `<home>/runs/`, so a rerun after a crash resumes; the directory appears whole or not at all
 (built as `<out>.partial`, then renamed over any previous model).
 
-Budget: this build (the pruned build's teacher) takes 7-15 minutes on a 2-core AVX512-BF16 CPU, the
-pruned build (`slm.train.distill`) 35 on the slower machines (`DEFAULT_STEPS`, `DEFAULT_EVAL_QUERIES`
-say what was traded).
+Budget: this build (the pruned build's teacher) takes 6-13 minutes on a 2-core AVX512-BF16 CPU, the
+pruned build (`slm.train.distill`) under 30 on the slower machines (`DEFAULT_STEPS`, `DEFAULT_EVAL_QUERIES`
+and `slm.prune.calibrate.DEFAULT_CALIBRATION_QUERIES` say what was traded).
 Ignores: the zero-shot base model's evaluation (`rankstream model eval` adds it) and full-context
 evaluation.
 """
@@ -44,18 +44,20 @@ from slm.train import TrainConfig, TrainStats, freeze_for_serving, train
 from slm.train.config import train_layers_for
 from slm.weights.bases import TRAINING_BASE, NamedBase, fetch_base
 
-# 95 blocks of 24 queries x 8 postings (2,280 lists, about half an epoch of the 4.3k train queries,
-# 0.27M tokens, 4.9 min at ~920 tokens/s with Gemma 3 270M's top 10 layers trained; the whole build 7.4
-# min with the base cached). The pilots' dev NDCG had plateaued by then (`slm.train.config`: 285 steps,
-# 1.6 epochs, scored the same), so the budget left is not spent on steps; `--steps` trains longer.
-DEFAULT_STEPS = 95
-# Queries per evaluation split: 64 x 50 candidates, NDCG@10 standard error ~0.037, the first 64 of the
-# 100 of the README's tables (`subsample` is a hash order, so samples nest). The pruned build evaluates
-# teacher and student on both splits: at 100 queries those four evaluations took 6.9 of its 31-35 min on
-# the slower of this project's 2-core machines, at 64 5.0 (the prefix cache is colder on fewer queries).
-# Whole-split figures are `bench.pruned_default`'s. The CLI's --eval-queries help repeats this number
-# (the CLI imports no torch until a command runs).
-DEFAULT_EVAL_QUERIES = 64
+# 80 blocks of 24 queries x 8 postings (1,920 lists, under half an epoch of the 4.3k train queries,
+# ~0.23M tokens, ~4 min at ~920 tokens/s with Gemma 3 270M's top 10 layers trained, ~9 at ~440). The
+# pilots' dev NDCG had plateaued by 95 (`slm.train.config`: 285 steps, 1.6 epochs, scored the same);
+# 95 was the recipe until the pruned build had to fit 30 min on the slower 2-core machines, where its
+# teacher's 15 steps less are ~1.6 min (docs/results.md has the teacher and student it gave on the
+# whole splits). `--steps` trains longer.
+DEFAULT_STEPS = 80
+# Queries per evaluation split: 32 x 50 candidates, NDCG@10 standard error ~0.05, the first 32 of the
+# 100 of the README's tables (`subsample` is a hash order, so samples nest): a check that the build
+# worked, not a measurement. The pruned build evaluates teacher and student on both splits: at 64
+# queries those four evaluations took 6.4 of its 35 min on the slower of this project's 2-core
+# machines. Whole-split figures are `bench.pruned_default`'s. The CLI's --eval-queries help repeats this
+# number (the CLI imports no torch until a command runs).
+DEFAULT_EVAL_QUERIES = 32
 EVAL_SPLITS = ("test", "unseen")
 # The check's scorers keep posting prefixes (`slm.engine.prefix_cache`): a split's queries list a few
 # hundred postings, most of them more than once (the worker's default size).

@@ -38,6 +38,10 @@ from slm.train.config import DISTILL_WEIGHT, TrainConfig, train_layers_for
 # the heads of Gemma 3's bottom layers changes their outputs by 1-4%, about twice what halving their MLPs
 # does, for a third of the parameters, and those layers stay frozen in recovery (`TrainConfig.train_layers`).
 DEFAULT_METHOD: Method = "osscar"
+# The recovery's steps: as many as the teacher had before its recipe was cut to 80 (`DEFAULT_STEPS`).
+# 64 steps lost ~1 point of the teacher's NDCG@10 on the whole test split (docs/results.md): the recovery
+# is where the pruned build's minutes buy quality.
+DEFAULT_RECOVERY_STEPS = 95
 # Half of every MLP's neurons: 35% fewer non-embedding parameters on Gemma 3 270M, the issue's floor,
 # at 98-99% of the teacher's NDCG@10 on the whole splits (docs/results.md). `rankstream model build`
 # repeats this number (the CLI imports no torch).
@@ -63,10 +67,11 @@ def build_pruned(
     2. Prune it (`slm.prune.prune_dir`: calibrated on O*NET train queries, `method` at `keep`) into
        `<home>/runs/<out>-pruned-...` (kept until the student is saved; pruned again, and the
        recovery's checkpoints dropped, whenever the teacher was built anew).
-    3. Recover: train the pruned model on the teacher's recipe (same steps and layers share, on
-       the lists that follow the teacher's: `TrainConfig.skip_steps`) with the distillation term
-       (`DISTILL_WEIGHT` x KL to the teacher's scores on the same blocks, `slm.train.loss`) beside
-       the hard labels; save and evaluate it (`train_into`).
+    3. Recover: train the pruned model on the teacher's recipe (the same layers share,
+       `DEFAULT_RECOVERY_STEPS` steps unless `options.steps` says, on the lists that follow the
+       teacher's: `TrainConfig.skip_steps`) with the distillation term (`DISTILL_WEIGHT` x KL to the
+       teacher's scores on the same blocks, `slm.train.loss`) beside the hard labels; save and
+       evaluate it (`train_into`).
     4. Record the teacher in the student's manifest; delete the pruned intermediate.
     """
     began = time.perf_counter()
@@ -81,7 +86,7 @@ def build_pruned(
     student = load_model(pruned, dtype="auto", threads=options.threads)
     depth = student.model.config.num_hidden_layers
     config = TrainConfig(
-        steps=options.steps or DEFAULT_STEPS,
+        steps=options.steps or DEFAULT_RECOVERY_STEPS,
         seed=options.seed,
         train_layers=train_layers_for(depth),
         distill_weight=DISTILL_WEIGHT,

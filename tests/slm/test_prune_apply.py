@@ -15,7 +15,7 @@ from slm.load import LoadedModel, load_model
 from slm.manifest import read_manifest
 from slm.prune import non_embedding_parameters, parameters, prune_dir, pruned_width
 from slm.prune.apply import prune_mlps
-from slm.prune.calibrate import Statistics, collect
+from slm.prune.calibrate import Statistics, add_upper_gram, collect, symmetric
 from slm.prune.layers import mlps
 from slm.scorer import EncodedQuery, Scorer
 from tests.slm.test_data_onet import ONET_DIR
@@ -65,6 +65,17 @@ def test_grams_are_the_projection_inputs_second_moments(scorer: Scorer) -> None:
     body = scorer.engine.body
     assert not any(m.down_proj._forward_pre_hooks for m in mlps(body))  # hooks removed
     assert not any(layer._forward_hooks for layer in body.layers)
+
+
+@pytest.mark.parametrize("width", [3, 8, 37])
+def test_upper_block_updates_sum_to_the_whole_gram(width: int) -> None:
+    generator = torch.Generator().manual_seed(width)
+    batches = [torch.randn(n, width, generator=generator, dtype=torch.float64) for n in (5, 11, 2)]
+    gram = torch.zeros(width, width, dtype=torch.float64)
+    for x in batches:
+        add_upper_gram(gram, x)
+    whole = torch.cat(batches)
+    assert torch.allclose(symmetric(gram), whole.T @ whole, rtol=1e-12, atol=1e-12)
 
 
 def test_grams_leave_out_the_engines_padding(scorer: Scorer, monkeypatch: pytest.MonkeyPatch) -> None:
