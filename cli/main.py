@@ -153,7 +153,7 @@ DEFAULT_KEEP = 0.5
 @model_app.command("build")
 def model_build(
     steps: Annotated[int | None, typer.Option(help="Teacher and recovery steps (default 80 and 95).")] = None,
-    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 32).")] = None,
+    eval_queries: Annotated[int | None, typer.Option(help="Queries per evaluation split (default 16).")] = None,
     base: Annotated[Path | None, typer.Option(help="Train this model directory instead (say, a pruned one).")] = None,
     base_model: BaseName = None,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: RANKSTREAM_MODEL_PATH).")] = None,

@@ -51,13 +51,14 @@ from slm.weights.bases import TRAINING_BASE, NamedBase, fetch_base
 # teacher's 15 steps less are ~1.6 min (docs/results.md has the teacher and student it gave on the
 # whole splits). `--steps` trains longer.
 DEFAULT_STEPS = 80
-# Queries per evaluation split: 32 x 50 candidates, NDCG@10 standard error ~0.05, the first 32 of the
+# Queries per evaluation split: 16 x 50 candidates, NDCG@10 standard error ~0.07, the first 16 of the
 # 100 of the README's tables (`subsample` is a hash order, so samples nest): a check that the build
-# worked, not a measurement. The pruned build evaluates teacher and student on both splits: at 64
-# queries those four evaluations took 6.4 of its 35 min on the slower of this project's 2-core
-# machines. Whole-split figures are `bench.pruned_default`'s. The CLI's --eval-queries help repeats this
-# number (the CLI imports no torch until a command runs).
-DEFAULT_EVAL_QUERIES = 32
+# worked (a broken model scores at or below BM25), not a measurement. The pruned build evaluates teacher
+# and student on both splits: on the slower of this project's 2-core machines those four evaluations
+# took 6.4 min at 64 queries and 4.1 at 32, which left the build at 30.1 min. Whole-split figures are
+# `bench.pruned_default`'s. The CLI's --eval-queries help repeats this number (the CLI imports no torch
+# until a command runs).
+DEFAULT_EVAL_QUERIES = 16
 EVAL_SPLITS = ("test", "unseen")
 # The check's scorers keep posting prefixes (`slm.engine.prefix_cache`): a split's queries list a few
 # hundred postings, most of them more than once (the worker's default size).
