@@ -32,11 +32,12 @@ from slm.prune.layers import mlps
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
-# 32 queries x 50 candidates is ~1,600 (query, posting) pairs, ~60k tokens with the job-first prompt on
-# Gemma 3: ~30x its 2,048 neurons per MLP. On the default model at keep 0.5, distilled the same way, 64
-# queries (~100k tokens) scored 0.537 / 0.506 NDCG@10 on the whole test / unseen splits against 32's
-# 0.534 / 0.503 (within the seeds' spread) for ~1.2 min more of the pruned build on 2 cores, which had to
-# fit 30 (docs/results.md; 16 queries scored lower, measured before the padding fix).
+# 32 queries x 50 candidates is ~1,600 (query, posting) pairs, ~67k tokens with the job-first prompt on
+# Gemma 3 (postings repeat across queries): ~30x its 2,048 neurons per MLP. On the default model at keep
+# 0.5, distilled the same way from one seed-0 teacher, 64 queries (~100k tokens) scored 0.537 / 0.506
+# NDCG@10 on the whole test / unseen splits against 32's 0.534 / 0.503: a small loss, taken for ~1.2 min
+# of the pruned build on 2 cores, which had to fit 30 (docs/results.md; 16 queries scored lower, measured
+# before the padding fix).
 # `rankstream model prune --calibration-queries` repeats this number (the CLI imports no torch).
 DEFAULT_CALIBRATION_QUERIES = 32
 # Requests (postings, for the job-first prompt) each layer-skipping pass runs: ~100 x (75 + 13 per

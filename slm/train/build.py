@@ -48,14 +48,14 @@ from slm.weights.bases import TRAINING_BASE, NamedBase, fetch_base
 # ~0.23M tokens, ~4 min at ~920 tokens/s with Gemma 3 270M's top 10 layers trained, ~9 at ~440). The
 # pilots' dev NDCG had plateaued by 95 (`slm.train.config`: 285 steps, 1.6 epochs, scored the same);
 # 95 was the recipe until the pruned build had to fit 30 min on the slower 2-core machines, where its
-# teacher's 15 steps less are ~1.6 min (docs/results.md has the teacher and student it gave on the
-# whole splits). `--steps` trains longer.
+# teacher's 15 steps less are ~1.6 min. Whole test split (docs/results.md): the 80-step seed-0 teacher
+# 0.527, the 95-step ones 0.548 (seed 0) and 0.527 (seed 1). `--steps` trains longer.
 DEFAULT_STEPS = 80
 # Queries per evaluation split: 16 x 50 candidates, NDCG@10 standard error ~0.07, the first 16 of the
 # 100 of the README's tables (`subsample` is a hash order, so samples nest): a check that the build
 # worked (a broken model scores at or below BM25), not a measurement. The pruned build evaluates teacher
 # and student on both splits: on the slower of this project's 2-core machines those four evaluations
-# took 6.4 min at 64 queries and 4.1 at 32, which left the build at 30.1 min. Whole-split figures are
+# scored for 6.4 min at 64 queries and 4.2 at 32, which left the build at 30.1 min. Whole-split figures are
 # `bench.pruned_default`'s. The CLI's --eval-queries help repeats this number (the CLI imports no torch
 # until a command runs).
 DEFAULT_EVAL_QUERIES = 16
