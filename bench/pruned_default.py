@@ -9,8 +9,8 @@ its teacher in DIR-teacher (`slm.train.distill`). Steps:
 2. Measure the first teacher's speed again last (`--speed-only`): a busy machine's drift shows as the
    gap between its two figures; a student's speedup is against its teacher's mean.
 3. Per build: the issue's goals (non-embedding parameters >= 35% fewer, NDCG@10 >= 98% of the
-   teacher's on both splits, items/s >= 1.3x) and the build's own figures from its manifests (the
-   100-query evaluations, seed, seconds); across builds, the spread (min, max) of each figure.
+   teacher's on both splits, items/s >= 1.3x) and the build's own figures from its manifests (its
+   evaluations of 16 queries per split, seed, seconds); across builds, the spread (min, max) of each figure.
 Writes bench/results/pruned_default.json and .png. Ignores how the builds were made and the grid of
 methods (`bench.pruning`).
 """
@@ -37,7 +37,7 @@ GOAL_SPEEDUP = 1.3
 
 
 def build_figures(student: Manifest) -> dict:
-    """What the build itself recorded: its seed, seconds and both models' 100-query evaluations."""
+    """What the build itself recorded: its seed, seconds and both models' own evaluations (16 queries per split)."""
     teacher = student.teacher
     figures: dict = {"seed": student.training.seed, "build_seconds": student.build_seconds}
     for split in SPLITS:

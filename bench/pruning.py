@@ -1,35 +1,43 @@
-"""`python -m bench.pruning [--quick] [--model DIR] [--whole-splits | --split-queries N] [--recovery-steps N]`:
-what structured pruning costs in ranking quality and buys in speed and memory, by method, share kept and recovery.
+"""`python -m bench.pruning [--quick] [--model DIR] [--whole-splits | --split-queries N] [--recovery-steps N]
+[--resume]`: what structured pruning costs in ranking quality and buys in speed and memory, by method, share
+kept and recovery.
 
 The table: method (magnitude: MLP neurons by activation-weighted norm; layer-drop: whole decoder
-layers whose skipping changes the scores least; osscar: MLP neurons; osscar-heads: MLP neurons and attention heads)
-x share kept (`KEEP`; `QUICK_KEEP` with --quick) x recovery (none; sft: the default model's recipe
-on the hard labels; distill: the same with the listwise KL to the unpruned model's scores beside it,
-`slm.train.distill`'s recovery). Steps:
-1. Calibrate the model once (`slm.prune.calibrate`: 64 O*NET train queries with their BM25 top 50,
+layers whose skipping changes the scores least; osscar: MLP neurons; osscar-heads: MLP neurons and
+attention heads) x share kept (`KEEP`; `QUICK_KEEP` with --quick) x recovery (none; sft: the build's
+recovery on the hard labels alone; distill: the build's recovery itself, the listwise KL to the
+unpruned model's scores beside the hard labels, `slm.train.distill`). The model is the unpruned
+default, the build's teacher (.rankstream/models/default-teacher). Steps:
+1. Measure the unpruned model in a process of its own (`bench.pruning_row`: parameters total and
+   non-embedding, NDCG@10 on the test and unseen samples or the whole splits, items/s with no
+   cache, served items/s with the worker's prefix cache, peak RSS).
+2. Calibrate it once (`slm.prune.calibrate`: the build's O*NET train queries with their BM25 top 50,
    and one pass per layer skipped for layer dropping).
-2. For each method and share: prune a copy in memory (`slm.prune.prune_model`), save it as a plain
-   model directory; for each recovery, train that directory's model (`recovery_steps` steps of
-   the default recipe, its top layers' share) and save it too.
-3. Measure every directory in a process of its own (`bench.pruning_row`: parameters total and
-   non-embedding, NDCG@10 on the test and unseen samples, or the whole splits, items/s with no
-   cache, served items/s with the worker's prefix cache, peak RSS). The unpruned model runs first
-   and last; speedups are against the mean of the two (a busy machine's drift shows as their gap).
+3. For each share and method: measure the unpruned model's items/s again, so that each row's speedup
+   is a ratio taken minutes apart on one machine; prune a copy in memory (`slm.prune.prune_model`)
+   and save it as a plain model directory; for each recovery, train that model by the build's
+   recovery recipe (`DEFAULT_RECOVERY_STEPS` steps of its top layers' share, on the lists after the
+   teacher's) and measure the result as in 1.
+4. Write the JSON after every row: a run cut short (hours on 2 cores with --whole-splits) keeps what it
+   measured, and `--resume` measures only the rows missing from it (same model, queries and steps).
 Writes bench/results/pruning.json and .png. Ignores: the build's choice of a default
-(`rankstream model build --prune`); the directories are deleted once measured.
+(`rankstream model build`); the directories are deleted once measured.
 """
 
 import copy
+import json
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from bench.machine import machine
 from bench.pruning_plot import write_plot
 from bench.pruning_row import run_row
-from bench.runner import QUICK_QUERIES_HELP, bench_parser, described, finish, parse, print_rows
+from bench.runner import QUICK_QUERIES_HELP, ROOT, bench_parser, described, finish, parse, print_rows
 from slm.data import compressed_contexts, load_onet, model_budget_tokens
 from slm.engine import EngineConfig, ScoringEngine
 from slm.load import LoadedModel, load_model
@@ -39,14 +47,51 @@ from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, Statistics, onet_st
 from slm.scorer import Scorer
 from slm.tokens import TextEncoder
 from slm.train import TrainConfig, train
-from slm.train.build import DEFAULT_STEPS, training_lists
+from slm.train.build import training_lists
 from slm.train.config import DISTILL_WEIGHT, train_layers_for
+from slm.train.distill import DEFAULT_RECOVERY_STEPS, teacher_dir
 
-KEEP = (0.75, 0.5)
+# The default's share first: a run cut short has measured the rows the default model stands on.
+KEEP = (0.5, 0.75)
 QUICK_KEEP = (0.5,)
 RECOVERIES = ("none", "sft", "distill")
 # A quick run's recovery: enough steps to exercise training and saving, not to recover.
 QUICK_RECOVERY_STEPS = 10
+UNPRUNED = {"variant": "unpruned", "method": None, "keep": 1.0, "recovery": None, "output_error": 0.0}
+
+
+@dataclass
+class Table:
+    """The rows so far, written to `out` after each one."""
+
+    out: Path
+    model_dir: Path
+    about: dict
+    rows: list[dict]
+
+    def measured(self, variant: str) -> bool:
+        return any(row["variant"] == variant for row in self.rows)
+
+    def add(self, row: dict, unpruned_items_per_s: float) -> None:
+        speedup = round(row["items_per_s"] / unpruned_items_per_s, 2)
+        self.rows.append({**row, "unpruned_items_per_s": unpruned_items_per_s, "speedup_vs_unpruned": speedup})
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.out.write_text(json.dumps(self.result(), indent=2) + "\n")
+        print(f"  {row['variant']}: {self.rows[-1]}", flush=True)
+
+    def result(self) -> dict:
+        return described(self.model_dir, self.rows[0]["queries_test"], self.rows, **self.about)
+
+
+def earlier_rows(out: Path, model_dir: Path, about: dict) -> list[dict]:
+    """The rows an earlier run of the same model, queries and recovery steps left in `out` (--resume)."""
+    if not out.exists():
+        return []
+    earlier = json.loads(out.read_text())
+    theirs = {"model": earlier.get("model"), **{key: earlier.get(key) for key in about}}
+    if theirs != {"model": str(model_dir), **about}:
+        raise SystemExit(f"{out} holds another run ({theirs}): give another --out, or run without --resume")
+    return earlier["rows"]
 
 
 def calibrated(loaded: LoadedModel, model_dir: Path, onet_dir: Path) -> Statistics:
@@ -58,13 +103,16 @@ def calibrated(loaded: LoadedModel, model_dir: Path, onet_dir: Path) -> Statisti
 
 
 def recovered(teacher: LoadedModel, pruned_dir: Path, recovery: str, steps: int, onet_dir: Path, out: Path) -> None:
-    """Train the pruned directory's model by the default recipe (distilled from `teacher` for
-    "distill") and save it to `out`."""
+    """Train the pruned directory's model by the build's recovery recipe (distilled from `teacher`
+    for "distill", the hard labels alone for "sft") and save it to `out`."""
     student = load_model(pruned_dir, dtype="auto")
     depth = student.model.config.num_hidden_layers
     weight = DISTILL_WEIGHT if recovery == "distill" else 0.0
     prompt = teacher.manifest.prompt or CHAT
-    config = TrainConfig(steps=steps, train_layers=train_layers_for(depth), distill_weight=weight, prompt=prompt)
+    skip = teacher.manifest.training.steps if teacher.manifest.training else 0  # the lists after the teacher's
+    config = TrainConfig(
+        steps=steps, train_layers=train_layers_for(depth), distill_weight=weight, prompt=prompt, skip_steps=skip
+    )
     onet = load_onet(onet_dir)
     encode = TextEncoder(student.tokenizer).encode
     contexts = compressed_contexts(onet.postings, encode, model_budget_tokens(pruned_dir))
@@ -73,45 +121,55 @@ def recovered(teacher: LoadedModel, pruned_dir: Path, recovery: str, steps: int,
     save_model(student.model, student.tokenizer, student.manifest.model_copy(update={"name": out.name}), out)
 
 
+def variant(method: Method, keep: float, recovery: str) -> str:
+    return f"{method} {keep:.0%} {recovery}"
+
+
 def variant_rows(
-    teacher: LoadedModel, stats: Statistics, method: Method, keep: float, args: dict, work: Path
-) -> list[dict]:
-    """One method at one share: pruned, then each recovery, each measured."""
+    teacher: LoadedModel,
+    stats: Statistics,
+    method: Method,
+    keep: float,
+    missing: Sequence[str],
+    args: dict,
+    table: Table,
+) -> None:
+    """One method at one share: the unpruned model's speed, then the pruned model and each missing
+    recovery of it, each measured and added to `table`."""
+    baseline = run_row(args["model"], args["onet"], args["queries"], args["threads"], speed_only=True)["items_per_s"]
     model = copy.deepcopy(teacher.model)
     pruned = prune_model(model, stats, method, keep)
-    rows = []
-    for recovery in RECOVERIES:
-        out = work / f"{method}-{round(keep * 100)}-{recovery}"
-        if recovery == "none":
-            save_model(model, teacher.tokenizer, teacher.manifest.model_copy(update={"name": out.name}), out)
-        else:
-            recovered(teacher, work / f"{method}-{round(keep * 100)}-none", recovery, args["steps"], args["onet"], out)
-        about = {"variant": f"{method} {keep:.0%} {recovery}", "method": method, "keep": keep, "recovery": recovery}
-        errors = pruned.mlp_errors + pruned.head_errors
-        about["output_error"] = round(float(np.mean(errors)), 4) if errors else None
-        rows.append({**about, **run_row(out, args["onet"], args["queries"], args["threads"])})
-        print(f"  {about['variant']}: {rows[-1]}")
-    return rows
-
-
-def run(
-    model_dir: Path, onet_dir: Path, queries: int | None, keeps: Sequence[float], steps: int, threads: int | None
-) -> dict:
-    teacher = load_model(model_dir, dtype="auto")
-    stats = calibrated(teacher, model_dir, onet_dir)
-    args = {"onet": onet_dir, "queries": queries, "threads": threads or torch.get_num_threads(), "steps": steps}
-    unpruned = {"variant": "unpruned", "method": None, "keep": 1.0, "recovery": None, "output_error": 0.0}
-    rows = [{**unpruned, **run_row(model_dir, onet_dir, queries, args["threads"])}]
+    errors = pruned.mlp_errors + pruned.head_errors
+    error = round(float(np.mean(errors)), 4) if errors else None
     with tempfile.TemporaryDirectory(prefix="bench-pruning-") as work:
-        for keep in keeps:
-            for method in METHODS:
-                rows += variant_rows(teacher, stats, method, keep, args, Path(work))
-    rows.append({**unpruned, **run_row(model_dir, onet_dir, queries, args["threads"])})
-    baseline = np.mean([r["items_per_s"] for r in rows if r["method"] is None])
-    for row in rows:
-        row["speedup_vs_unpruned"] = round(row["items_per_s"] / baseline, 2)
-    about = {"calibration_queries": DEFAULT_CALIBRATION_QUERIES, "recovery_steps": steps, "splits": "test, unseen"}
-    return described(model_dir, rows[0]["queries_test"], rows, **about)
+        unrecovered = Path(work) / f"{method}-{round(keep * 100)}-none"
+        manifest = teacher.manifest.model_copy(update={"name": unrecovered.name})
+        save_model(model, teacher.tokenizer, manifest, unrecovered)
+        del model
+        for recovery in missing:
+            out = unrecovered.with_name(f"{method}-{round(keep * 100)}-{recovery}")
+            if recovery != "none":
+                recovered(teacher, unrecovered, recovery, args["steps"], args["onet"], out)
+            about = {"variant": variant(method, keep, recovery), "method": method, "keep": keep, "recovery": recovery}
+            row = run_row(out, args["onet"], args["queries"], args["threads"])
+            table.add({**about, "output_error": error, "cpu": machine()["cpu"], **row}, baseline)
+
+
+def run(model_dir: Path, onet_dir: Path, queries: int | None, keeps: Sequence[float], steps: int, table: Table) -> dict:
+    teacher = load_model(model_dir, dtype="auto")
+    threads = torch.get_num_threads()
+    args = {"model": model_dir, "onet": onet_dir, "queries": queries, "threads": threads, "steps": steps}
+    if not table.measured(UNPRUNED["variant"]):
+        row = run_row(model_dir, onet_dir, queries, threads)
+        table.add({**UNPRUNED, "cpu": machine()["cpu"], **row}, row["items_per_s"])
+    stats: Statistics | None = None
+    for keep in keeps:
+        for method in METHODS:
+            missing = [r for r in RECOVERIES if not table.measured(variant(method, keep, r))]
+            if missing:
+                stats = stats or calibrated(teacher, model_dir, onet_dir)
+                variant_rows(teacher, stats, method, keep, missing, args, table)
+    return table.result()
 
 
 def print_table(result: dict) -> None:
@@ -130,14 +188,19 @@ def print_table(result: dict) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = bench_parser(__doc__, "pruning.json", QUICK_QUERIES_HELP, model=True, onet=True)
+    parser.set_defaults(model=teacher_dir(ROOT / ".rankstream" / "models" / "default"))
     parser.add_argument("--whole-splits", action="store_true", help="NDCG@10 on the whole test and unseen splits")
-    parser.add_argument("--recovery-steps", type=int, default=None, help=f"default {DEFAULT_STEPS} (quick: 10)")
+    steps_help = f"default {DEFAULT_RECOVERY_STEPS} (quick: {QUICK_RECOVERY_STEPS})"
+    parser.add_argument("--recovery-steps", type=int, default=None, help=steps_help)
     parser.add_argument("--split-queries", type=int, default=None, help="queries per split (instead of 100, quick 30)")
+    parser.add_argument("--resume", action="store_true", help="measure only the rows missing from --out")
     args = parse(parser, argv)
-    steps = args.recovery_steps or (QUICK_RECOVERY_STEPS if args.quick else DEFAULT_STEPS)
+    steps = args.recovery_steps or (QUICK_RECOVERY_STEPS if args.quick else DEFAULT_RECOVERY_STEPS)
     queries = None if args.whole_splits else args.split_queries or args.queries
     keeps = QUICK_KEEP if args.quick else KEEP
-    result = run(args.model, args.onet_dir, queries, keeps, steps, args.threads)
+    about = {"queries_per_split": queries, "recovery_steps": steps, "calibration_queries": DEFAULT_CALIBRATION_QUERIES}
+    rows = earlier_rows(args.out, args.model, about) if args.resume else []
+    result = run(args.model, args.onet_dir, queries, keeps, steps, Table(args.out, args.model, about, rows))
     finish(result, args.out, print_table, write_plot)
 
 

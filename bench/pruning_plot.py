@@ -1,5 +1,6 @@
-"""The pruning benchmark's plot: NDCG@10 (test and unseen) against compute speed (items/s), one point per
-row, coloured by method, shaped by recovery.
+"""The pruning benchmark's plot: NDCG@10 (test and unseen) against the speedup over the unpruned model
+(items/s with no prefix cache, each against the unpruned model's measured beside it), one point per row,
+coloured by method, shaped by recovery.
 
 Ignores how the numbers were measured (`bench.pruning`).
 """
@@ -24,10 +25,10 @@ def write_plot(result: dict, path: Path) -> None:
     for axis, split in zip(axes, SPLITS, strict=True):
         for row in rows:
             color, marker = COLORS.get(row["method"], "k"), MARKERS.get(row["recovery"], "*")
-            axis.scatter(row["items_per_s"], row[f"ndcg@10_{split}"], color=color, marker=marker, s=50)
-            label = f"{row['variant']}\n{row['non_embedding_parameters_m']:.0f}M"
-            axis.annotate(label, (row["items_per_s"], row[f"ndcg@10_{split}"]), fontsize=6)
-        axis.set_xlabel("items/s with no prefix cache, best of 3")
+            point = (row["speedup_vs_unpruned"], row[f"ndcg@10_{split}"])
+            axis.scatter(*point, color=color, marker=marker, s=50)
+            axis.annotate(f"{row['variant']}\n{row['non_embedding_parameters_m']:.0f}M", point, fontsize=6)
+        axis.set_xlabel("speedup over the unpruned model: items/s with no prefix cache, best of 3")
         axis.set_ylabel(f"NDCG@10, {rows[0][f'queries_{split}']} {split} queries x BM25's top 50")
     for method, color in COLORS.items():
         axes[0].scatter([], [], color=color, label=method or "unpruned")

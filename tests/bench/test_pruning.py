@@ -1,10 +1,13 @@
 """`bench.pruning` end to end on the tiny model: its quick form prunes by every method, recovers by SFT
-and by distillation, measures each directory in a process of its own and writes the table's JSON and plot."""
+and by distillation, measures each directory in a process of its own and writes the table's JSON and
+plot after every row; `--resume` measures only the rows a run cut short left out."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from bench.pruning import QUICK_KEEP, RECOVERIES
 from bench.pruning_row import sizes
@@ -12,11 +15,26 @@ from slm.load import load_model
 from slm.prune import METHODS, non_embedding_parameters, parameters
 from tests.slm.test_data_onet import ONET_DIR
 
-# 1 share x 4 methods x 3 recoveries + the unpruned model twice: 14 child processes (~8 s each to
-# import torch, index O*NET and compress its postings on a busy 2-core machine), 8 two-step recoveries;
-# 3 queries per split keep the scoring itself short. ~4.5 min alone; the bound only stops a hang, and
-# a machine shared with other jobs has taken over 10 min.
+# 1 share x 4 methods x 3 recoveries + the unpruned model, and the unpruned model's speed beside each
+# method: 17 child processes (~8 s each to import torch, index O*NET and compress its postings on a busy
+# 2-core machine), 8 two-step recoveries; 3 queries per split keep the scoring itself short. ~4.5 min
+# alone; the bound only stops a hang, and a machine shared with other jobs has taken over 10 min.
 RUN_TIMEOUT_S = 1500
+
+
+def quick_run(model_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    args = ["--quick", "--model", str(model_dir), "--onet-dir", str(ONET_DIR), "--out", str(out)]
+    args += ["--recovery-steps", "2", "--split-queries", "3", "--threads", "1", *extra]
+    command = [sys.executable, "-m", "bench.pruning", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
+
+
+@pytest.fixture(scope="module")
+def quick_table(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pruning") / "pruning.json"
+    done = quick_run(tiny_model_dir, out)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
 
 
 def test_sizes_count_the_directorys_parameters(tiny_model_dir: Path) -> None:
@@ -26,32 +44,30 @@ def test_sizes_count_the_directorys_parameters(tiny_model_dir: Path) -> None:
     assert counted["non_embedding_parameters_m"] == round(non_embedding_parameters(model) / 1e6, 2)
 
 
-def test_the_quick_form_measures_every_method_share_and_recovery(tiny_model_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "pruning.json"
-    args = ["--quick", "--model", str(tiny_model_dir), "--onet-dir", str(ONET_DIR), "--out", str(out)]
-    command = [
-        sys.executable,
-        "-m",
-        "bench.pruning",
-        *args,
-        "--recovery-steps",
-        "2",
-        "--split-queries",
-        "3",
-        "--threads",
-        "1",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(out.read_text())
+def test_the_quick_form_measures_every_method_share_and_recovery(quick_table: Path) -> None:
+    result = json.loads(quick_table.read_text())
     rows = result["rows"]
-    grid = {(r["method"], r["keep"], r["recovery"]) for r in rows[1:-1]}
-    assert grid == {(m, k, r) for m in METHODS for k in QUICK_KEEP for r in RECOVERIES} and len(rows) == 14
-    assert rows[0]["variant"] == rows[-1]["variant"] == "unpruned"
+    grid = {(r["method"], r["keep"], r["recovery"]) for r in rows[1:]}
+    assert grid == {(m, k, r) for m in METHODS for k in QUICK_KEEP for r in RECOVERIES} and len(rows) == 13
+    assert rows[0]["variant"] == "unpruned" and rows[0]["speedup_vs_unpruned"] == 1.0
     for row in rows:
         assert 0.0 <= row["ndcg@10_test"] <= 1.0 and 0.0 <= row["ndcg@10_unseen"] <= 1.0
         assert row["queries_test"] == row["queries_unseen"] == 3 and row["items_per_s"] > 0 and row["rss_mb"] > 0
         assert row["non_embedding_parameters_m"] < row["parameters_m"]
+        assert row["speedup_vs_unpruned"] == round(row["items_per_s"] / row["unpruned_items_per_s"], 2)
     full = rows[0]["non_embedding_parameters_m"]
-    assert all(r["non_embedding_parameters_m"] < full for r in rows[1:-1])
-    assert out.with_suffix(".png").stat().st_size > 0
+    assert all(r["non_embedding_parameters_m"] < full for r in rows[1:])
+    assert quick_table.with_suffix(".png").stat().st_size > 0
+
+
+def test_resume_measures_only_the_rows_missing(quick_table: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    whole = json.loads(quick_table.read_text())
+    cut = tmp_path / "pruning.json"
+    cut.write_text(json.dumps({**whole, "rows": whole["rows"][:-1]}))  # a run stopped before its last row
+    done = quick_run(tiny_model_dir, cut, "--resume")
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(cut.read_text())["rows"]
+    assert rows[:-1] == whole["rows"][:-1]  # kept as they were, not measured again
+    assert len(rows) == len(whole["rows"]) and rows[-1]["variant"] == whole["rows"][-1]["variant"]
+    other = quick_run(tiny_model_dir, cut, "--resume", "--split-queries", "4")
+    assert other.returncode != 0 and "holds another run" in other.stderr
