@@ -9,9 +9,10 @@ pruned weights, or the recovery's checkpoint). `rankstream model build --no-prun
 alone (`slm.train.build.build_default`).
 
 Measured on the default model (docs/results.md): at keep 0.5 the student keeps 99.4% / 102.9% (seed 0)
-of its teacher's NDCG@10 on the whole test / unseen splits with 35% fewer non-embedding parameters, at
-1.36x its items/s; with the earlier recipe's 95-step teacher and 64 calibration queries, 98.1% / 99.4%
-(seed 0) and 101.9% / 102.1% (seed 1), for a build 5 min longer.
+and 108.0% / 107.2% (seed 1) of its teacher's NDCG@10 on the whole test / unseen splits with 35% fewer
+non-embedding parameters, at 1.36x its items/s on an AMD EPYC (~1.2x on an Intel Xeon with AMX); with
+the earlier recipe's 95-step teacher and 64 calibration queries, 98.1% / 99.4% (seed 0) and 101.9% /
+102.1% (seed 1), for a build 5 min longer.
 Ignores: pruning without recovery (`rankstream model prune`).
 """
 
