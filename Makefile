@@ -4,8 +4,9 @@
 
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages: Redis for the tests and the demo; openssl for the tests' TLS Redis (`cli.dev_tls`).
-APT := redis-server openssl
+# Debian packages: Redis for the tests and the demo; openssl for the tests' TLS Redis (`cli.dev_tls`);
+# g++ for torch.compile's CPU kernels (`RANKSTREAM_COMPILE`, and the engine's tests of it).
+APT := redis-server openssl g++
 # torch first, pinned: the CPU build on local disk; an unpinned torch would pull several GB of CUDA.
 TORCH := torch==2.13.0
 export HF_HUB_OFFLINE := 1
@@ -29,7 +30,7 @@ test: install
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@{ command -v redis-server && command -v openssl; } >/dev/null || { \
+	@{ command -v redis-server && command -v openssl && command -v g++; } >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y -q $(APT) >/dev/null || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(APT); }; }
 	test -x $(BIN)/python || python3 -m venv $(VENV)

@@ -58,9 +58,12 @@ def measure(model_dir: Path, onet_dir: Path, queries: int | None, quality: bool 
     bm25 = Bm25(onet.postings)
     scorer = Scorer.load(model_dir, prefix_cache_mb=CACHE_MB)
     encode = TextEncoder(scorer.tokenizer).encode
-    contexts = compressed_contexts(onet.postings, encode, model_budget_tokens(model_dir))
-    row = sizes(model_dir)
     samples = {s: first_stage(onet, bm25, subsample(split_queries(onet)[s], queries, SEED)) for s in SPLITS}
+    listed = {job for evals in samples.values() for candidates in evals.candidates for job in candidates}
+    # Only the postings the samples list: a few queries' worth in a quick run, not all of O*NET's.
+    postings = [p for p in onet.postings if p.job_id in listed]
+    contexts = compressed_contexts(postings, encode, model_budget_tokens(model_dir))
+    row = sizes(model_dir)
     for split, evals in samples.items() if quality else ():
         served, _, _ = serve(scorer, CACHE_MB, evals, contexts)
         row[f"ndcg@{CUTOFF}_{split}"] = served[f"ndcg@{CUTOFF}"]

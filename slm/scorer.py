@@ -12,8 +12,9 @@ its items.
 
 Choices (keyword arguments of `load`, the engine's `EngineConfig`): `mode` "multi-item" (default;
 one prefix, many items per row) or "pairwise"; `attention` "blocks" (default) or "mask" (dense 4D
-mask, the reference); `compile` fuses the elementwise layers with torch.compile (needs a C++ compiler; ~15 s first
-batch); `backend` "torch" (default) or "vllm" (needs vllm and a GPU; see `slm.engine.vllm`);
+mask, the reference); `compile` fuses the norms' and MLPs' elementwise passes with torch.compile (needs
+a C++ compiler; ~7 s more at load on the default model, ~1.1x its items/s on 2 cores); `backend`
+"torch" (default) or "vllm" (needs vllm and a GPU; see `slm.engine.vllm`);
 `prefix_cache_mb` keeps the keys of prefixes already run (`slm.engine.prefix_cache`; 0: none): with the
 job-first prompt a posting listed again by a later query is not run again.
 """
@@ -124,6 +125,12 @@ class Scorer:
     def prefix_cache(self) -> PrefixCache | None:
         """The engine's prefix cache, if it keeps one."""
         return getattr(self.engine, "cache", None)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the engine runs its norms and MLPs compiled (`EngineConfig.compile`)."""
+        config = getattr(self.engine, "config", None)
+        return bool(config is not None and config.compile)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of texts, in one batched call of the fast tokenizer, no special tokens."""

@@ -90,6 +90,7 @@ def build_parts(settings: Settings, role: Role) -> Parts:
             settings.threads,
             settings.token_budget,
             prefix_cache_mb=settings.prefix_cache_mb,
+            compile=settings.compile,
         )
         if role != "postings"
         else None
@@ -212,7 +213,8 @@ def run_worker(settings: Settings, role: Role, stop: threading.Event) -> int:
     loop.stop_requested = stop
     if health:
         health.start()  # serves from now on: `loop` and `ready` exist
-    log.info("worker %s started: role=%s topics=%s", settings.worker_id, role, list(loop.routes))
+    scoring = f" model={parts.scorer.name} compiled={parts.scorer.compiled}" if parts.scorer else ""
+    log.info("worker %s started: role=%s topics=%s%s", settings.worker_id, role, list(loop.routes), scoring)
     try:
         code = loop.run()
     finally:

@@ -18,9 +18,10 @@ from bench.load_stack import RssSample
 from bench.load_traffic import PERCENTILES
 from tests.slm.test_data_onet import ONET_DIR
 
-# Start-up (~20 s), a 40-query burst, seven 5 s phases and their drains: about a minute and a half on
-# a busy 2-core machine.
+# Start-up (~20 s), a 40-query burst, seven 3 s phases and their drains: about a minute on a busy
+# 2-core machine.
 RUN_TIMEOUT_S = 300
+PHASE_SECONDS = "3"  # the tiny model answers hundreds of queries a second: every phase still sends
 # A soak of 3 s: the phase is there, not its growth.
 SOAK_MINUTES = "0.05"
 
@@ -46,7 +47,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
 def test_the_quick_run_measures_every_phase_and_stops_what_it_started(tiny_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     args = ["--quick", "--model", str(tiny_model_dir), "--onet-dir", str(ONET_DIR), "--out", str(out)]
-    done = _run([*args, "--soak-minutes", SOAK_MINUTES])
+    done = _run([*args, "--phase-seconds", PHASE_SECONDS, "--soak-minutes", SOAK_MINUTES])
     assert done.returncode == 0, done.stdout
     result = json.loads(out.read_text())
     assert not any(_answers(port) for port in result["ports"].values())  # broker, Redis and worker are gone

@@ -77,7 +77,7 @@ def assert_follows_contract(result: RankedResults, query: dict) -> None:
 
 
 def test_postings_and_queries_flow_through_to_results_and_dead_letters(cluster: Cluster) -> None:
-    worker = cluster.start_worker("--role", "all")
+    worker = cluster.start_worker("--role", "all", RANKSTREAM_COMPILE="true")
     postings_sent = produce_postings(cluster)
     cluster.read("postings", lambda ms: len(ms) >= postings_sent)  # all on the broker
     wait_for(lambda: cluster.committed("postings", 4) >= postings_sent, "postings offsets committed")
@@ -125,6 +125,7 @@ def test_postings_and_queries_flow_through_to_results_and_dead_letters(cluster: 
     assert urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz").status == 200
 
     assert cluster.stop_workers() == [0]
+    assert "compiled=True" in worker.stdout.read(), "RANKSTREAM_COMPILE must reach the engine"
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
