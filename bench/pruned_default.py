@@ -1,16 +1,17 @@
-"""`python -m bench.pruned_default DIR [DIR ...] [--whole-splits | --split-queries N]`: does the pruned build keep
-its teacher's quality, and how much faster is it?
+"""`python -m bench.pruned_default DIR [DIR ...] [--whole-splits | --split-queries N] [--speed-rounds N]`:
+does the pruned build keep its teacher's quality, and how much faster is it?
 
 Each DIR is a `rankstream model build --prune KEEP [--seed S] --out DIR` result: the student in DIR,
 its teacher in DIR-teacher (`slm.train.distill`). Steps:
-1. Measure the first build's teacher, then each build's student (and every other build's own
-   teacher before it) in a process of its own (`bench.pruning_row`: parameters, NDCG@10 on the test and
-   unseen samples or the whole splits, items/s with no cache, served items/s, peak RSS).
-2. Measure the first teacher's speed again last (`--speed-only`): a busy machine's drift shows as the
-   gap between its two figures; a student's speedup is against its teacher's mean.
+1. Measure each build's teacher, then its student, in a process of its own (`bench.pruning_row`:
+   parameters, NDCG@10 on the test and unseen samples or the whole splits, items/s with no cache,
+   served items/s, peak RSS).
+2. Measure the student's speedup over its teacher in one process, `--speed-rounds` paired rounds
+   (`bench.speedup`; both compiled with `--compile`): the rows' own items/s come from processes
+   minutes apart, which a shared machine's drift moves by more than the margin measured.
 3. Per build: the issue's goals (non-embedding parameters >= 35% fewer, NDCG@10 >= 98% of the
-   teacher's on both splits, items/s >= 1.3x) and the build's own figures from its manifests (its
-   evaluations of 16 queries per split, seed, seconds); across builds, the spread (min, max) of each figure.
+   teacher's on both splits, the paired speedup >= 1.3x) and the build's own figures from its manifests
+   (its evaluations of 16 queries per split, seed, seconds); across builds, the spread (min, max) of each figure.
 Writes bench/results/pruned_default.json and .png. Ignores how the builds were made and the grid of
 methods (`bench.pruning`).
 """
@@ -19,13 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.pruning_row import run_row  # noqa: E402
 from bench.runner import bench_parser, described, finish, parse, print_rows, save_figure  # noqa: E402
+from bench.speedup import run_speedup  # noqa: E402
 from slm.manifest import Manifest, read_manifest  # noqa: E402
 from slm.train.distill import teacher_dir  # noqa: E402
 
@@ -34,6 +35,9 @@ SPLITS = ("test", "unseen")
 GOAL_FEWER_NON_EMBEDDING = 0.35
 GOAL_NDCG_SHARE = 0.98
 GOAL_SPEEDUP = 1.3
+# Paired rounds of the speedup (`bench.speedup`, ~21 s each for the default on 2 cores): 20 put the
+# median within ~2% from run to run on the Xeon, where single rounds spread 1.15-1.5x.
+SPEED_ROUNDS, QUICK_SPEED_ROUNDS = 20, 5
 
 
 def build_figures(student: Manifest) -> dict:
@@ -46,10 +50,9 @@ def build_figures(student: Manifest) -> dict:
     return figures
 
 
-def goals(teacher: dict, student: dict, teacher_speed: float) -> dict:
+def goals(teacher: dict, student: dict, speedup: float) -> dict:
     fewer = 1 - student["non_embedding_parameters_m"] / teacher["non_embedding_parameters_m"]
     shares = {split: student[f"ndcg@10_{split}"] / teacher[f"ndcg@10_{split}"] for split in SPLITS}
-    speedup = student["items_per_s"] / teacher_speed
     return {
         "fewer_non_embedding": round(fewer, 3),
         **{f"ndcg_share_{split}": round(share, 3) for split, share in shares.items()},
@@ -60,29 +63,23 @@ def goals(teacher: dict, student: dict, teacher_speed: float) -> dict:
     }
 
 
-def run(builds: Sequence[Path], onet_dir: Path, queries: int | None, threads: int | None) -> dict:
-    rows, first_teacher = [], teacher_dir(builds[0])
+def run(builds: Sequence[Path], onet_dir: Path, queries: int | None, threads: int | None, speed: dict) -> dict:
+    """`speed`: `bench.speedup.run_speedup`'s `rounds` and `compile`."""
+    rows, per_build = [], []
     for build in builds:
         teacher = run_row(teacher_dir(build), onet_dir, queries, threads)
         student = run_row(build, onet_dir, queries, threads)
+        paired = run_speedup(teacher_dir(build), build, onet_dir, threads=threads, **speed)
         rows += [
             {"model": "teacher", "build": build.name, **teacher},
             {"model": "student", "build": build.name, **student},
         ]
-    again = run_row(first_teacher, onet_dir, queries, threads, speed_only=True)
-    rows.append({"model": "teacher (speed again)", "build": builds[0].name, **again})
-    per_build = []
-    for build in builds:
-        teacher, student = (
-            next(r for r in rows if r["build"] == build.name and r["model"] == m) for m in ("teacher", "student")
-        )
-        speeds = [teacher["items_per_s"]] + ([again["items_per_s"]] if build == builds[0] else [])
         figures = {"build": build.name, **build_figures(read_manifest(build))}
-        per_build.append({**figures, **goals(teacher, student, float(np.mean(speeds)))})
+        per_build.append({**figures, **goals(teacher, student, paired["speedup"]), "speed": paired})
     spread = {
         key: [min(b[key] for b in per_build), max(b[key] for b in per_build)]
         for key in per_build[0]
-        if key != "build" and key != "met"
+        if key not in ("build", "met", "speed")
     }
     return described(builds[0], rows[0]["queries_test"], rows, builds=per_build, spread=spread)
 
@@ -104,7 +101,7 @@ def print_table(result: dict) -> None:
     print_rows(
         f"pruned default: {first['queries_test']} test and {first['queries_unseen']} unseen queries", columns, cells
     )
-    columns = ("build", "seed", "fewer non-emb", "NDCG share test", "unseen", "speedup", "met")
+    columns = ("build", "seed", "fewer non-emb", "NDCG share test", "unseen", "speedup", "rounds' range", "met")
     cells = [
         (
             b["build"],
@@ -113,25 +110,29 @@ def print_table(result: dict) -> None:
             f"{b['ndcg_share_test']:.3f}",
             f"{b['ndcg_share_unseen']:.3f}",
             f"{b['speedup']:.2f}x",
+            f"{b['speed']['speedup_min']:.2f}-{b['speed']['speedup_max']:.2f}x",
             "yes" if b["met"] else "no",
         )
         for b in result["builds"]
     ]
-    print_rows("the goals (>= 35% fewer, >= 0.98 of the teacher's NDCG@10 on both splits, >= 1.3x)", columns, cells)
+    title = "the goals (>= 35% fewer, >= 0.98 of the teacher's NDCG@10 on both splits, >= 1.3x paired)"
+    print_rows(title, columns, cells)
 
 
 def write_plot(result: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, len(SPLITS) + 1, figsize=(14, 4.5))
-    measured = [r for r in result["rows"] if "ndcg@10_test" in r]
-    labels = [f"{r['build']}\n{r['model']}" for r in measured]
-    colors = ["grey" if r["model"] == "teacher" else "C1" for r in measured]
+    rows = result["rows"]
+    labels = [f"{r['build']}\n{r['model']}" for r in rows]
+    colors = ["grey" if r["model"] == "teacher" else "C1" for r in rows]
     for axis, split in zip(axes, SPLITS, strict=False):
-        axis.bar(labels, [r[f"ndcg@10_{split}"] for r in measured], color=colors)
-        axis.set_ylabel(f"NDCG@10, {measured[0][f'queries_{split}']} {split} queries x BM25's top 50")
-    axes[-1].bar(labels, [r["items_per_s"] for r in measured], color=colors)
-    axes[-1].set_ylabel("items/s with no prefix cache, best of 3")
-    for axis in axes:
+        axis.bar(labels, [r[f"ndcg@10_{split}"] for r in rows], color=colors)
+        axis.set_ylabel(f"NDCG@10, {rows[0][f'queries_{split}']} {split} queries x BM25's top 50")
         axis.tick_params(axis="x", labelsize=7)
+    builds = result["builds"]
+    axes[-1].boxplot([b["speed"]["ratios"] for b in builds], tick_labels=[b["build"] for b in builds])
+    axes[-1].axhline(GOAL_SPEEDUP, color="C3", linestyle="--", label=f"goal {GOAL_SPEEDUP}x")
+    axes[-1].set_ylabel("student items/s over teacher's, per paired round")
+    axes[-1].legend()
     fig.suptitle(f"rankstream pruned default vs its teacher, {result['machine']['threads']} CPU threads")
     save_figure(fig, path, result["attribution"])
 
@@ -141,9 +142,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("builds", type=Path, nargs="+", help="pruned build directories (their teachers beside them)")
     parser.add_argument("--whole-splits", action="store_true", help="NDCG@10 on the whole test and unseen splits")
     parser.add_argument("--split-queries", type=int, default=None, help="queries per split (instead of 100, quick 30)")
+    parser.add_argument("--speed-rounds", type=int, default=None, help=f"paired rounds ({SPEED_ROUNDS}, quick 5)")
+    parser.add_argument("--compile", action="store_true", help="the speedup of both models compiled")
     args = parse(parser, argv)
     queries = None if args.whole_splits else args.split_queries or (30 if args.quick else 100)
-    finish(run(args.builds, args.onet_dir, queries, args.threads), args.out, print_table, write_plot)
+    rounds = args.speed_rounds or (QUICK_SPEED_ROUNDS if args.quick else SPEED_ROUNDS)
+    speed = {"rounds": rounds, "compile": args.compile}
+    finish(run(args.builds, args.onet_dir, queries, args.threads, speed), args.out, print_table, write_plot)
 
 
 if __name__ == "__main__":

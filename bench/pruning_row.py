@@ -15,8 +15,6 @@ Ignores how the directory was made (`bench.pruning`).
 import argparse
 import json
 import math
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import torch
 from safetensors import safe_open
 
 from bench.machine import peak_rss_mb
+from bench.runner import child_json
 from bench.sample import SEED, first
 from bench.serving import serve
 from slm.data import Bm25, compressed_contexts, load_onet, model_budget_tokens, split_queries, subsample
@@ -80,14 +79,10 @@ def measure(model_dir: Path, onet_dir: Path, queries: int | None, quality: bool 
 def run_row(
     model_dir: Path, onet_dir: Path, queries: int | None, threads: int | None, speed_only: bool = False
 ) -> dict:
-    command = [sys.executable, "-m", "bench.pruning_row", "--model", str(model_dir), "--onet-dir", str(onet_dir)]
-    command += ["--threads", str(threads or torch.get_num_threads())]
-    command += [] if queries is None else ["--queries", str(queries)]
-    command += ["--speed-only"] if speed_only else []
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"measuring {model_dir} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["--model", str(model_dir), "--onet-dir", str(onet_dir)]
+    args += ["--threads", str(threads or torch.get_num_threads())]
+    args += [] if queries is None else ["--queries", str(queries)]
+    return child_json("bench.pruning_row", args + (["--speed-only"] if speed_only else []))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,13 +7,17 @@ data directory) and --home (the base models' home, RANKSTREAM_HOME or .rankstrea
 `parse(parser, argv)` applies --threads, refuses a --model without a manifest and, for the model
 benchmarks, sets `queries` (100, or 30 with --quick). `described(...)` wraps a model benchmark's rows
 with the workload, the machine and the attribution; `print_rows` prints a table;
-`finish(result, out, table, plot)` prints the table and writes the JSON and the plot beside it.
+`finish(result, out, table, plot)` prints the table and writes the JSON and the plot beside it;
+`child_json(module, args)` runs `python -m module args` in a process of its own (no measurement
+inherits another's memory) and returns the JSON of its last line.
 Ignores what is measured.
 """
 
 import argparse
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,3 +105,10 @@ def described(model: Path, queries: int, rows: list[dict], **about: object) -> d
     """A model benchmark's JSON: the model, the workload, the machine, the rows and the data's attribution."""
     header = {"model": str(model), "queries": queries, "split": SPLIT, "seed": SEED, **about}
     return {**header, "machine": machine(), "rows": rows, "attribution": ATTRIBUTION}
+
+
+def child_json(module: str, args: Sequence[str]) -> dict:
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"python -m {module} {' '.join(args)} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
