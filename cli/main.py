@@ -147,7 +147,7 @@ PruneMethod = Annotated[
 
 
 # `slm.train.distill.DEFAULT_KEEP`, repeated: the CLI imports no torch until a command runs.
-DEFAULT_KEEP = 0.5
+DEFAULT_KEEP = 0.375
 
 
 @model_app.command("build")

@@ -48,7 +48,7 @@ def test_model_build_prunes_unless_told_not_to(tmp_path: Path, home: Path, tiny_
     assert result.exit_code == 0, result.output
     student = json.loads((tmp_path / "default" / "rankstream.json").read_text())
     teacher = json.loads((tmp_path / "default-teacher" / "rankstream.json").read_text())
-    assert student["pruning"]["keep"] == 0.5 and student["teacher"]["path"] == "default-teacher"
+    assert student["pruning"]["keep"] == 0.375 and student["teacher"]["path"] == "default-teacher"
     assert teacher.get("pruning") is None and "teacher test: NDCG@10" in result.output
     result = CliRunner().invoke(app, [*common, "--no-prune", "--out", str(tmp_path / "unpruned")])
     assert result.exit_code == 0, result.output
