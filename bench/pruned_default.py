@@ -35,8 +35,8 @@ SPLITS = ("test", "unseen")
 GOAL_FEWER_NON_EMBEDDING = 0.35
 GOAL_NDCG_SHARE = 0.98
 GOAL_SPEEDUP = 1.3
-# Paired rounds of the speedup (`bench.speedup`, ~21 s each for the default on 2 cores): 20 put the
-# median within ~2% from run to run on the Xeon, where single rounds spread 1.15-1.5x.
+# Paired rounds of the speedup (`bench.speedup`, 21-28 s each for the default on 2 cores): single rounds
+# of one run spread 1.18-1.43x on the Xeon, the medians of runs of 12-40 rounds 1.31-1.38x (docs/results.md).
 SPEED_ROUNDS, QUICK_SPEED_ROUNDS = 20, 5
 
 
