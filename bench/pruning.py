@@ -49,10 +49,10 @@ from slm.tokens import TextEncoder
 from slm.train import TrainConfig, train
 from slm.train.build import training_lists
 from slm.train.config import DISTILL_WEIGHT, train_layers_for
-from slm.train.distill import DEFAULT_RECOVERY_STEPS, teacher_dir
+from slm.train.distill import DEFAULT_KEEP, DEFAULT_RECOVERY_STEPS, teacher_dir
 
 # The default's share first: a run cut short has measured the rows the default model stands on.
-KEEP = (0.5, 0.75)
+KEEP = (DEFAULT_KEEP, 0.75)
 QUICK_KEEP = (0.5,)
 RECOVERIES = ("none", "sft", "distill")
 # A quick run's recovery: enough steps to exercise training and saving, not to recover.
