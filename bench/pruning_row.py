@@ -10,8 +10,9 @@
 5. with `quality`, NDCG@10 on a seeded sample of `queries` O*NET test and unseen queries (None: the
    whole splits), BM25's top 50 each (`slm.eval.evaluate.first_stage`), scored through `slm.Scorer`
    one query per call with a prefix cache that holds every posting listed (`QUALITY_CACHE_MB`), so
-   each posting is prefilled once: the whole splits in ~10 min on 2 cores, not ~28 with the
-   worker's cache. It comes after step 4, so that cache is not counted in the RSS.
+   each posting is prefilled once: the unpruned default's whole row took 21 min on 2 cores, ~29 with
+   the worker's cache on both splits (the queries' own tokens, not the postings', are most of what
+   is left). It comes after step 4, so that cache is not counted in the RSS.
 `run_row(...)` runs `measure` in a child (`python -m bench.pruning_row`), so no row inherits another's
 memory, and returns its JSON. Ignores how the directory was made (`bench.pruning`).
 """
