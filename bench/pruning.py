@@ -38,18 +38,17 @@ from bench.machine import machine
 from bench.pruning_plot import write_plot
 from bench.pruning_row import run_row
 from bench.runner import QUICK_QUERIES_HELP, ROOT, bench_parser, described, finish, parse, print_rows
-from slm.data import compressed_contexts, load_onet, model_budget_tokens
+from slm.data import ContextsByJob, Onet, compressed_contexts, load_onet, model_budget_tokens
 from slm.engine import EngineConfig, ScoringEngine
 from slm.load import LoadedModel, load_model
-from slm.prompt import CHAT
 from slm.prune import METHODS, Method, prune_model, save_model
 from slm.prune.calibrate import DEFAULT_CALIBRATION_QUERIES, Statistics, onet_statistics
 from slm.scorer import Scorer
 from slm.tokens import TextEncoder
-from slm.train import TrainConfig, train
+from slm.train import train
 from slm.train.build import training_lists
-from slm.train.config import DISTILL_WEIGHT, train_layers_for
-from slm.train.distill import DEFAULT_KEEP, DEFAULT_RECOVERY_STEPS, teacher_dir
+from slm.train.config import DISTILL_WEIGHT
+from slm.train.distill import DEFAULT_KEEP, DEFAULT_RECOVERY_STEPS, recovery_config, teacher_dir
 
 # The default's share first: a run cut short has measured the rows the default model stands on.
 KEEP = (DEFAULT_KEEP, 0.75)
@@ -102,23 +101,32 @@ def calibrated(loaded: LoadedModel, model_dir: Path, onet_dir: Path) -> Statisti
     return onet_statistics(scorer, onet_dir, budget, DEFAULT_CALIBRATION_QUERIES, heads=True, depth=True)
 
 
-def recovered(teacher: LoadedModel, pruned_dir: Path, recovery: str, steps: int, onet_dir: Path, out: Path) -> None:
-    """Train the pruned directory's model by the build's recovery recipe (distilled from `teacher`
-    for "distill", the hard labels alone for "sft") and save it to `out`."""
-    student = load_model(pruned_dir, dtype="auto")
-    depth = student.model.config.num_hidden_layers
-    weight = DISTILL_WEIGHT if recovery == "distill" else 0.0
-    prompt = teacher.manifest.prompt or CHAT
-    skip = teacher.manifest.training.steps if teacher.manifest.training else 0  # the lists after the teacher's
-    config = TrainConfig(
-        steps=steps, train_layers=train_layers_for(depth), distill_weight=weight, prompt=prompt, skip_steps=skip
-    )
-    onet = load_onet(onet_dir)
-    encode = TextEncoder(student.tokenizer).encode
-    contexts = compressed_contexts(onet.postings, encode, model_budget_tokens(pruned_dir))
-    lists = training_lists(onet, contexts, config)
-    train(student.model, student.tokenizer, lists, config, teacher=teacher.model if weight else None)
-    save_model(student.model, student.tokenizer, student.manifest.model_copy(update={"name": out.name}), out)
+@dataclass(frozen=True)
+class Recovery:
+    """What every recovery of a run shares: the teacher, O*NET, its postings' contexts (pruning keeps
+    the teacher's tokenizer and budget, so they are compressed once) and the steps."""
+
+    teacher: LoadedModel
+    onet: Onet
+    contexts: ContextsByJob
+    steps: int
+
+    @classmethod
+    def of(cls, teacher: LoadedModel, model_dir: Path, onet_dir: Path, steps: int) -> "Recovery":
+        onet = load_onet(onet_dir)
+        encode = TextEncoder(teacher.tokenizer).encode
+        return cls(teacher, onet, compressed_contexts(onet.postings, encode, model_budget_tokens(model_dir)), steps)
+
+    def train(self, pruned_dir: Path, recovery: str, out: Path) -> None:
+        """Train the pruned directory's model by the build's recovery recipe (distilled from the
+        teacher for "distill", the hard labels alone for "sft") and save it to `out`."""
+        student = load_model(pruned_dir, dtype="auto")
+        weight = DISTILL_WEIGHT if recovery == "distill" else 0.0
+        depth = student.model.config.num_hidden_layers
+        config = recovery_config(depth, self.teacher.manifest, self.steps, distill_weight=weight)
+        lists = training_lists(self.onet, self.contexts, config)
+        train(student.model, student.tokenizer, lists, config, teacher=self.teacher.model if weight else None)
+        save_model(student.model, student.tokenizer, student.manifest.model_copy(update={"name": out.name}), out)
 
 
 def variant(method: Method, keep: float, recovery: str) -> str:
@@ -126,7 +134,7 @@ def variant(method: Method, keep: float, recovery: str) -> str:
 
 
 def variant_rows(
-    teacher: LoadedModel,
+    recipe: Recovery,
     stats: Statistics,
     method: Method,
     keep: float,
@@ -136,6 +144,7 @@ def variant_rows(
 ) -> None:
     """One method at one share: the unpruned model's speed, then the pruned model and each missing
     recovery of it, each measured and added to `table`."""
+    teacher = recipe.teacher
     baseline = run_row(args["model"], args["onet"], args["queries"], args["threads"], speed_only=True)["items_per_s"]
     model = copy.deepcopy(teacher.model)
     pruned = prune_model(model, stats, method, keep)
@@ -149,7 +158,7 @@ def variant_rows(
         for recovery in missing:
             out = unrecovered.with_name(f"{method}-{round(keep * 100)}-{recovery}")
             if recovery != "none":
-                recovered(teacher, unrecovered, recovery, args["steps"], args["onet"], out)
+                recipe.train(unrecovered, recovery, out)
             about = {"variant": variant(method, keep, recovery), "method": method, "keep": keep, "recovery": recovery}
             row = run_row(out, args["onet"], args["queries"], args["threads"])
             table.add({**about, "output_error": error, "cpu": machine()["cpu"], **row}, baseline)
@@ -158,17 +167,19 @@ def variant_rows(
 def run(model_dir: Path, onet_dir: Path, queries: int | None, keeps: Sequence[float], steps: int, table: Table) -> dict:
     teacher = load_model(model_dir, dtype="auto")
     threads = torch.get_num_threads()
-    args = {"model": model_dir, "onet": onet_dir, "queries": queries, "threads": threads, "steps": steps}
+    args = {"model": model_dir, "onet": onet_dir, "queries": queries, "threads": threads}
     if not table.measured(UNPRUNED["variant"]):
         row = run_row(model_dir, onet_dir, queries, threads)
         table.add({**UNPRUNED, "cpu": machine()["cpu"], **row}, row["items_per_s"])
     stats: Statistics | None = None
+    recipe: Recovery | None = None
     for keep in keeps:
         for method in METHODS:
             missing = [r for r in RECOVERIES if not table.measured(variant(method, keep, r))]
             if missing:
                 stats = stats or calibrated(teacher, model_dir, onet_dir)
-                variant_rows(teacher, stats, method, keep, missing, args, table)
+                recipe = recipe or Recovery.of(teacher, model_dir, onet_dir, steps)
+                variant_rows(recipe, stats, method, keep, missing, args, table)
     return table.result()
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from slm.load import load_model, model_name
 from slm.manifest import MANIFEST, Manifest, TeacherRecord, TrainingRecord, read_manifest
+from slm.prompt import CHAT
 from slm.prune import Method, non_embedding_parameters, parameters, prune_dir
 from slm.train.build import (
     DEFAULT_OPTIONS,
@@ -87,14 +88,7 @@ def build_pruned(
     if fresh:
         prune_dir(teacher_path, pruned, keep, onet_dir, method, threads=options.threads)
     student = load_model(pruned, dtype="auto", threads=options.threads)
-    depth = student.model.config.num_hidden_layers
-    config = TrainConfig(
-        steps=options.steps or DEFAULT_RECOVERY_STEPS,
-        seed=options.seed,
-        train_layers=train_layers_for(depth),
-        distill_weight=DISTILL_WEIGHT,
-        skip_steps=teacher.training.steps,  # the lists after the teacher's
-    )
+    config = recovery_config(student.model.config.num_hidden_layers, teacher, options.steps, options.seed)
     if fresh:  # another pruned model: a previous recovery's checkpoints do not apply
         shutil.rmtree(run_dir(home, config, budget, pruned), ignore_errors=True)
     teacher_model = load_model(teacher_path, dtype="auto", threads=options.threads).model
@@ -114,6 +108,22 @@ def build_pruned(
     manifest = train_into(*args, teacher=teacher_model)
     shutil.rmtree(pruned)
     return manifest
+
+
+def recovery_config(
+    depth: int, teacher: Manifest, steps: int | None = None, seed: int = 0, distill_weight: float = DISTILL_WEIGHT
+) -> TrainConfig:
+    """The recovery recipe of a model pruned from `teacher`, `depth` decoder layers deep: the
+    teacher's layers share and prompt, `DEFAULT_RECOVERY_STEPS` steps unless `steps` says, on the
+    lists after the teacher's, `distill_weight` x KL to the teacher's scores (0: the hard labels alone)."""
+    return TrainConfig(
+        steps=steps or DEFAULT_RECOVERY_STEPS,
+        seed=seed,
+        train_layers=train_layers_for(depth),
+        distill_weight=distill_weight,
+        prompt=teacher.prompt or CHAT,
+        skip_steps=teacher.training.steps if teacher.training else 0,
+    )
 
 
 def _finished(path: Path, options: BuildOptions) -> Manifest | None:
