@@ -130,7 +130,7 @@ class Recovery:
 
 
 def variant(method: Method, keep: float, recovery: str) -> str:
-    return f"{method} {keep:.0%} {recovery}"
+    return f"{method} {keep * 100:g}% {recovery}"  # "osscar 37.5% distill", "magnitude 75% none"
 
 
 def variant_rows(
