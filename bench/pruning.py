@@ -16,8 +16,9 @@ default, the build's teacher (.rankstream/models/default-teacher). Steps:
 3. For each share and method: measure the unpruned model's items/s again, so that each row's speedup
    is a ratio taken minutes apart on one machine; prune a copy in memory (`slm.prune.prune_model`)
    and save it as a plain model directory; for each recovery, train that model by the build's
-   recovery recipe (`DEFAULT_RECOVERY_STEPS` steps of its top layers' share, on the lists after the
-   teacher's) and measure the result as in 1.
+   recovery recipe (`slm.train.distill.recovery_config`: `DEFAULT_RECOVERY_STEPS` steps of its top
+   layers' share, on the lists after the teacher's; O*NET's postings compressed once per run) and
+   measure the result as in 1.
 4. Write the JSON after every row: a run cut short (hours on 2 cores with --whole-splits) keeps what it
    measured, and `--resume` measures only the rows missing from it (same model, queries and steps).
 Writes bench/results/pruning.json and .png. Ignores: the build's choice of a default
