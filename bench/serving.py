@@ -30,7 +30,7 @@ from slm.eval.metrics import CUTOFF, mean_metrics
 from slm.scorer import EncodedQuery, Scorer
 from slm.tokens import TextEncoder
 
-# ~150, ~600 and ~2,400 postings of the default model (~1.7 MB each); the 100-query stream lists 974.
+# ~190, ~760 and ~3,000 postings of the default model (~1.35 MB each); the 100-query stream lists 974.
 CACHE_SIZES_MB = (256, 1024, 4096)
 
 
