@@ -14,8 +14,9 @@ export TRANSFORMERS_VERBOSITY := error
 
 .PHONY: demo test install lint bench model clean
 
-# The default model (Gemma 3 270M trained on O*NET relevance, five eighths of its MLP neurons pruned by OSSCAR,
-# distilled from the unpruned teacher kept beside it): built once, 25-30 min on the slower 2-core machines.
+# The default model (Gemma 3 270M trained on O*NET relevance, five eighths of its MLP neurons
+# pruned by OSSCAR, distilled from the unpruned teacher kept beside it): built once, 25-30 min
+# on the slower 2-core machines.
 MODEL := .rankstream/models/default
 
 demo: install $(MODEL)/rankstream.json
