@@ -77,7 +77,7 @@ def prune_mlps(model: PreTrainedModel, grams: list[torch.Tensor], width: int, me
 def prune_heads(model: PreTrainedModel, grams: list[torch.Tensor], keep: float) -> list[float]:
     """Keep a share `keep` of every layer's heads (the same count per layer), OSSCAR-chosen per layer."""
     shape = head_shape(model.config)
-    after = heads_kept(shape, keep)
+    after = heads_kept(shape, keep, model.config.hidden_size)
     units, buckets, kept = unit_buckets(shape, after)
     errors = []
     for attn, gram in tracked(list(zip(attentions(model), grams, strict=True)), "pruning attention heads"):

@@ -3,7 +3,9 @@
 Contract: `attentions(model)` returns each decoder layer's attention, checked to be the form Llama,
 Qwen2/3 and Gemma 3 share (`q_proj`, `k_proj`, `v_proj`: hidden -> heads x head_dim; `o_proj`:
 heads x head_dim -> hidden). `head_shape(config)` reads its query heads, key/value heads and head
-size. `heads_kept(shape, keep, unit)` says how many units survive a kept share `keep`:
+size. `heads_kept(shape, keep, hidden_size, unit)` says how many units survive a kept share `keep`
+(the count nearest the share, or the next smaller one whose query heads divide the hidden size: Llama's
+and Gemma's configs refuse any other, so Gemma 3 270M's 4 heads at 75% keep 2, not 3):
 - "query": query heads within each key/value group (every group keeps the same number: grouped-query
   attention repeats each key/value head for an equal share of the query heads), key/value heads kept;
 - "group": whole key/value groups, each with all its query heads;
@@ -58,15 +60,19 @@ def attentions(model: PreTrainedModel) -> list[torch.nn.Module]:
     return found
 
 
-def heads_kept(shape: HeadShape, keep: float, unit: HeadUnit = "auto") -> HeadShape:
-    """The shape after keeping a share `keep` in (0, 1] of the heads (at least one per group)."""
+def heads_kept(shape: HeadShape, keep: float, hidden_size: int, unit: HeadUnit = "auto") -> HeadShape:
+    """The shape after keeping a share `keep` in (0, 1] of the heads (at least one per group), with a
+    query-head count that divides `hidden_size`."""
     if not 0 < keep <= 1:
         raise ValueError(f"keep must be in (0, 1], got {keep}")
-    if unit == "query" or (unit == "auto" and shape.group > 1):
-        group = max(1, round(shape.group * keep))
-        return HeadShape(group * shape.kv_heads, shape.kv_heads, shape.head_dim)
-    kv_heads = max(1, round(shape.kv_heads * keep))
-    return HeadShape(kv_heads * shape.group, kv_heads, shape.head_dim)
+    by_query = unit == "query" or (unit == "auto" and shape.group > 1)
+    units, heads_per_unit = (shape.group, shape.kv_heads) if by_query else (shape.kv_heads, shape.group)
+    kept = max(1, round(units * keep))
+    while kept > 1 and hidden_size % (kept * heads_per_unit):
+        kept -= 1
+    if by_query:
+        return HeadShape(kept * shape.kv_heads, shape.kv_heads, shape.head_dim)
+    return HeadShape(kept * shape.group, kept, shape.head_dim)
 
 
 def unit_buckets(shape: HeadShape, after: HeadShape) -> tuple[int, list[list[int]], int]:

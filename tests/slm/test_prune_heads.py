@@ -56,18 +56,23 @@ def _scores(model: PreTrainedModel, config: EngineConfig = CACHE) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("shape", "keep", "after"),
+    ("shape", "hidden", "keep", "after"),
     [
-        (HeadShape(4, 1, 256), 0.5, HeadShape(2, 1, 256)),  # Gemma 3 270M: query heads within its one group
-        (HeadShape(9, 3, 64), 0.5, HeadShape(6, 3, 64)),  # SmolLM2-135M: 2 of each group's 3
-        (HeadShape(16, 8, 128), 0.5, HeadShape(8, 8, 128)),  # Qwen3-0.6B: 1 of each group's 2
-        (HeadShape(8, 8, 64), 0.5, HeadShape(4, 4, 64)),  # multi-head attention: whole groups
-        (HeadShape(4, 1, 256), 0.01, HeadShape(1, 1, 256)),  # at least one head per group
+        (HeadShape(4, 1, 256), 640, 0.5, HeadShape(2, 1, 256)),  # Gemma 3 270M: query heads within its one group
+        (HeadShape(4, 1, 256), 640, 0.75, HeadShape(2, 1, 256)),  # not 3: 640 is no multiple of 3
+        (HeadShape(9, 3, 64), 576, 0.5, HeadShape(6, 3, 64)),  # SmolLM2-135M: 2 of each group's 3
+        (HeadShape(16, 8, 128), 1024, 0.5, HeadShape(8, 8, 128)),  # Qwen3-0.6B: 1 of each group's 2
+        (HeadShape(8, 8, 64), 512, 0.5, HeadShape(4, 4, 64)),  # multi-head attention: whole groups
+        (HeadShape(6, 6, 64), 384, 0.9, HeadShape(4, 4, 64)),  # whole groups: 5 would not divide 384
+        (HeadShape(4, 1, 256), 640, 0.01, HeadShape(1, 1, 256)),  # at least one head per group
     ],
 )
-def test_head_counts_follow_the_groups_the_config_allows(shape: HeadShape, keep: float, after: HeadShape) -> None:
-    assert heads_kept(shape, keep) == after
-    assert heads_kept(HeadShape(9, 3, 64), 2 / 3, "group") == HeadShape(6, 2, 64)
+def test_head_counts_follow_the_groups_the_config_allows(
+    shape: HeadShape, hidden: int, keep: float, after: HeadShape
+) -> None:
+    assert heads_kept(shape, keep, hidden) == after
+    assert hidden % after.heads == 0 and after.heads % after.kv_heads == 0
+    assert heads_kept(HeadShape(9, 3, 64), 2 / 3, 576, "group") == HeadShape(6, 2, 64)
 
 
 def test_unit_selection_keeps_each_buckets_share_and_no_single_swap_beats_it() -> None:
