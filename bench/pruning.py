@@ -1,13 +1,14 @@
 """`python -m bench.pruning [--quick] [--model DIR] [--whole-splits | --split-queries N] [--recovery-steps N]
-[--resume]`: what structured pruning costs in ranking quality and buys in speed and memory, by method, share
-kept and recovery.
+[--method M ...] [--keep K ...] [--resume]`: what structured pruning costs in ranking quality and buys in
+speed and memory, by method, share kept and recovery.
 
 The table: method (magnitude: MLP neurons by activation-weighted norm; layer-drop: whole decoder
 layers whose skipping changes the scores least; osscar: MLP neurons; osscar-heads: MLP neurons and
-attention heads) x share kept (`KEEP`; `QUICK_KEEP` with --quick) x recovery (none; sft: the build's
-recovery on the hard labels alone; distill: the build's recovery itself, the listwise KL to the
-unpruned model's scores beside the hard labels, `slm.train.distill`). The model is the unpruned
-default, the build's teacher (.rankstream/models/default-teacher). Steps:
+attention heads; `--method` picks some) x share kept (`KEEP`; `QUICK_KEEP` with --quick; `--keep`
+picks others) x recovery (none; sft: the build's recovery on the hard labels alone; distill: the
+build's recovery itself, the listwise KL to the unpruned model's scores beside the hard labels,
+`slm.train.distill`). The model is the unpruned default, the build's teacher
+(.rankstream/models/default-teacher). Steps:
 1. Measure the unpruned model in a process of its own (`bench.pruning_row`: parameters total and
    non-embedding, NDCG@10 on the test and unseen samples or the whole splits, items/s with no
    cache, served items/s with the worker's prefix cache, peak RSS).
@@ -20,7 +21,8 @@ default, the build's teacher (.rankstream/models/default-teacher). Steps:
    layers' share, on the lists after the teacher's; O*NET's postings compressed once per run) and
    measure the result as in 1.
 4. Write the JSON after every row: a run cut short (hours on 2 cores with --whole-splits) keeps what it
-   measured, and `--resume` measures only the rows missing from it (same model, queries and steps).
+   measured, and `--resume` measures only the rows missing from it (same model, queries and steps,
+   and the same CPU: a teacher rebuilt on another CPU model is another model, not bit-identical).
 Writes bench/results/pruning.json and .png. Ignores: the build's choice of a default
 (`rankstream model build`); the directories are deleted once measured.
 """
@@ -91,6 +93,9 @@ def earlier_rows(out: Path, model_dir: Path, about: dict) -> list[dict]:
     theirs = {"model": earlier.get("model"), **{key: earlier.get(key) for key in about}}
     if theirs != {"model": str(model_dir), **about}:
         raise SystemExit(f"{out} holds another run ({theirs}): give another --out, or run without --resume")
+    cpu, theirs_cpu = machine()["cpu"], earlier["machine"]["cpu"]
+    if theirs_cpu != cpu:
+        raise SystemExit(f"{out} was measured on another CPU ({theirs_cpu}, not {cpu}): give another --out")
     return earlier["rows"]
 
 
@@ -165,7 +170,15 @@ def variant_rows(
             table.add({**about, "output_error": error, "cpu": machine()["cpu"], **row}, baseline)
 
 
-def run(model_dir: Path, onet_dir: Path, queries: int | None, keeps: Sequence[float], steps: int, table: Table) -> dict:
+def run(
+    model_dir: Path,
+    onet_dir: Path,
+    queries: int | None,
+    grid: tuple[Sequence[float], Sequence[Method]],
+    steps: int,
+    table: Table,
+) -> dict:
+    """The unpruned row unless `table` has it, then every (share kept, method) of `grid` in that order."""
     teacher = load_model(model_dir, dtype="auto")
     threads = torch.get_num_threads()
     args = {"model": model_dir, "onet": onet_dir, "queries": queries, "threads": threads}
@@ -174,8 +187,9 @@ def run(model_dir: Path, onet_dir: Path, queries: int | None, keeps: Sequence[fl
         table.add({**UNPRUNED, "cpu": machine()["cpu"], **row}, row["items_per_s"])
     stats: Statistics | None = None
     recipe: Recovery | None = None
+    keeps, methods = grid
     for keep in keeps:
-        for method in METHODS:
+        for method in methods:
             missing = [r for r in RECOVERIES if not table.measured(variant(method, keep, r))]
             if missing:
                 stats = stats or calibrated(teacher, model_dir, onet_dir)
@@ -206,13 +220,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--recovery-steps", type=int, default=None, help=steps_help)
     parser.add_argument("--split-queries", type=int, default=None, help="queries per split (instead of 100, quick 30)")
     parser.add_argument("--resume", action="store_true", help="measure only the rows missing from --out")
+    parser.add_argument("--method", choices=METHODS, action="append", dest="methods", help="only this one (repeat)")
+    keep_help = f"only this share kept (repeat); {KEEP}"
+    parser.add_argument("--keep", type=float, action="append", dest="keeps", help=keep_help)
     args = parse(parser, argv)
     steps = args.recovery_steps or (QUICK_RECOVERY_STEPS if args.quick else DEFAULT_RECOVERY_STEPS)
     queries = None if args.whole_splits else args.split_queries or args.queries
-    keeps = QUICK_KEEP if args.quick else KEEP
+    grid = (args.keeps or (QUICK_KEEP if args.quick else KEEP), args.methods or METHODS)
     about = {"queries_per_split": queries, "recovery_steps": steps, "calibration_queries": DEFAULT_CALIBRATION_QUERIES}
     rows = earlier_rows(args.out, args.model, about) if args.resume else []
-    result = run(args.model, args.onet_dir, queries, keeps, steps, Table(args.out, args.model, about, rows))
+    result = run(args.model, args.onet_dir, queries, grid, steps, Table(args.out, args.model, about, rows))
     finish(result, args.out, print_table, write_plot)
 
 

@@ -1,6 +1,7 @@
 """`bench.pruning` end to end on the tiny model: its quick form prunes by every method, recovers by SFT
 and by distillation, measures each directory in a process of its own and writes the table's JSON and
-plot after every row; `--resume` measures only the rows a run cut short left out."""
+plot after every row; `--resume` measures only the rows a run cut short left out, of the methods
+asked for, and only on the CPU that measured the rest."""
 
 import json
 import subprocess
@@ -60,14 +61,23 @@ def test_the_quick_form_measures_every_method_share_and_recovery(quick_table: Pa
     assert quick_table.with_suffix(".png").stat().st_size > 0
 
 
-def test_resume_measures_only_the_rows_missing(quick_table: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_resume_measures_only_the_rows_missing_of_the_methods_asked(
+    quick_table: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
     whole = json.loads(quick_table.read_text())
+    first, last = whole["rows"][1], whole["rows"][-1]  # the first method's first row, the last method's last
+    assert (first["method"], last["method"]) == (METHODS[0], METHODS[-1])
     cut = tmp_path / "pruning.json"
-    cut.write_text(json.dumps({**whole, "rows": whole["rows"][:-1]}))  # a run stopped before its last row
-    done = quick_run(tiny_model_dir, cut, "--resume")
+    kept = [whole["rows"][0], *whole["rows"][2:-1]]
+    cut.write_text(json.dumps({**whole, "rows": kept}))  # two rows missing, as if cut short
+    done = quick_run(tiny_model_dir, cut, "--resume", "--method", METHODS[-1])
     assert done.returncode == 0, done.stderr[-3000:]
     rows = json.loads(cut.read_text())["rows"]
-    assert rows[:-1] == whole["rows"][:-1]  # kept as they were, not measured again
-    assert len(rows) == len(whole["rows"]) and rows[-1]["variant"] == whole["rows"][-1]["variant"]
+    assert rows[:-1] == kept  # kept as they were, not measured again
+    assert rows[-1]["variant"] == last["variant"]  # the method asked for: its missing row measured
+    assert first["variant"] not in {r["variant"] for r in rows}  # another method's: left out
     other = quick_run(tiny_model_dir, cut, "--resume", "--split-queries", "4")
     assert other.returncode != 0 and "holds another run" in other.stderr
+    cut.write_text(json.dumps({**whole, "machine": {**whole["machine"], "cpu": "another CPU"}, "rows": kept}))
+    elsewhere = quick_run(tiny_model_dir, cut, "--resume")
+    assert elsewhere.returncode != 0 and "measured on another CPU" in elsewhere.stderr
