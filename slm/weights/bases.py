@@ -82,8 +82,18 @@ def base_model(name: str | None = None) -> NamedBase:
 
 
 def base_of(manifest: Manifest) -> NamedBase:
-    """The named base a model manifest was trained from; `INSTRUCT_BASE` for any other base."""
-    return BASES.get(manifest.base_name or "", INSTRUCT_BASE)
+    """The named base a model descends from; `INSTRUCT_BASE` for any other.
+
+    1. A model trained from a named base records it as `base_name`; so does a model pruned from such
+       a model (the pruned copy keeps its source's manifest).
+    2. A pruned model recovered by training records the pruned directory as `base_name`, and in its
+       `pruning` record the trained model that was cut: a named base's `trained_name`.
+    """
+    if manifest.base_name in BASES:
+        return BASES[manifest.base_name]
+    trained = {base.trained_name: base for base in BASES.values()}
+    source = manifest.pruning.source if manifest.pruning is not None else ""
+    return trained.get(source, INSTRUCT_BASE)
 
 
 def fetch_gguf(home: Path, base: NamedBase = INSTRUCT_BASE) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slm.manifest import Manifest
+from slm.manifest import Calibration, Manifest, PruningRecord
 from slm.weights import bases as base_module
 from slm.weights.bases import BASES, INSTRUCT_BASE, TRAINING_BASE, NamedBase, base_model, base_of, fetch_gguf
 
@@ -64,3 +64,25 @@ def test_bases_are_named_and_a_manifest_names_its_base() -> None:
         base_model("gpt-2")
     assert base_of(Manifest(base_name="gemma-3-270m")).name == "gemma-3-270m"
     assert base_of(Manifest(base_name="my-pruned-model")) is INSTRUCT_BASE and base_of(Manifest()) is INSTRUCT_BASE
+
+
+def _pruned_from(source: str) -> PruningRecord:
+    return PruningRecord(
+        method="osscar",
+        source=source,
+        keep=0.375,
+        intermediate_size=(2048, 768),
+        parameters=(268_098_176, 223_861_376),
+        calibration=Calibration(split="train", queries=32, tokens=67_525),
+        seconds=158.2,
+    )
+
+
+def test_a_pruned_recovered_model_names_the_base_of_the_model_it_was_cut_from() -> None:
+    # What `make demo` builds: Gemma trained, pruned (the copy keeps base_name), then distilled from
+    # the pruned directory, whose name is the student's base_name.
+    teacher = Manifest(name=TRAINING_BASE.trained_name, base_name=TRAINING_BASE.name)
+    pruned = teacher.model_copy(update={"name": "t-osscar-38", "pruning": _pruned_from(teacher.name or "")})
+    student = Manifest(base_name="t-osscar-38", pruning=pruned.pruning)
+    assert base_of(teacher) is base_of(pruned) is base_of(student) is TRAINING_BASE
+    assert base_of(Manifest(base_name="x", pruning=_pruned_from("my-own-model"))) is INSTRUCT_BASE
