@@ -89,8 +89,9 @@ def base_of(manifest: Manifest) -> NamedBase:
     2. A pruned model recovered by training records the pruned directory as `base_name`, and in its
        `pruning` record the trained model that was cut: a named base's `trained_name`.
     """
-    if manifest.base_name in BASES:
-        return BASES[manifest.base_name]
+    named = BASES.get(manifest.base_name or "")
+    if named is not None:
+        return named
     trained = {base.trained_name: base for base in BASES.values()}
     source = manifest.pruning.source if manifest.pruning is not None else ""
     return trained.get(source, INSTRUCT_BASE)
