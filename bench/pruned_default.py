@@ -56,7 +56,7 @@ def goals(teacher: dict, student: dict, speedup: float) -> dict:
     return {
         "fewer_non_embedding": round(fewer, 3),
         **{f"ndcg_share_{split}": round(share, 3) for split, share in shares.items()},
-        "speedup": round(speedup, 2),
+        "speedup": speedup,  # bench.speedup's median, rounded as its range is: inside it
         "met": fewer >= GOAL_FEWER_NON_EMBEDDING
         and min(shares.values()) >= GOAL_NDCG_SHARE
         and speedup >= GOAL_SPEEDUP,
